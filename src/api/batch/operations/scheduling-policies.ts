@@ -1,0 +1,3 @@
+import type { BatchOperation } from '../batch-api.js';
+
+export const schedulingPolicyOperations: Readonly<Record<string, BatchOperation>> = {};

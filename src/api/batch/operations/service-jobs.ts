@@ -1,0 +1,3 @@
+import type { BatchOperation } from '../batch-api.js';
+
+export const serviceJobOperations: Readonly<Record<string, BatchOperation>> = {};
