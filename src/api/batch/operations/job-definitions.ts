@@ -35,7 +35,7 @@ export function jobDefinitionWire(doc: JobDefinitionDoc): Record<string, unknown
   return d;
 }
 
-/** consumableResourceProperties: every referenced resource must exist; names become ARNs? No: echoed as sent. */
+/** consumableResourceProperties: every referenced resource must exist (echoed as sent). */
 async function validateConsumables(deps: BatchDeps, props: unknown, field: string): Promise<void> {
   if (!isRecord(props)) return;
   const list = (props.consumableResourceList ?? []) as { consumableResource?: string; quantity?: number }[];
