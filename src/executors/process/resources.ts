@@ -10,7 +10,8 @@
  *    group when it is over the limit. Processes that start their own session are not counted; a fast
  *    allocation spike between two polls goes unseen; CPU is not limited.
  */
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 import type { ResourceAmounts } from '../executor.js';
@@ -162,6 +163,18 @@ export function detectCgroupLayout(): CgroupLayout | undefined {
   }
 }
 
+let swapKnown: boolean | undefined;
+function hasSwap(): boolean {
+  if (swapKnown === undefined) {
+    try {
+      swapKnown = readFileSync('/proc/swaps', 'utf8').trim().split('\n').length > 1;
+    } catch {
+      swapKnown = true;
+    }
+  }
+  return swapKnown;
+}
+
 /** Creates the attempt's cgroup(s) and writes its limits. Throws if the cgroup can't be made. */
 export function createAttemptCgroup(layout: CgroupLayout, taskId: string, res: ResourceAmounts): AttemptCgroup {
   const name = taskId.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -175,13 +188,13 @@ export function createAttemptCgroup(layout: CgroupLayout, taskId: string, res: R
     const mem = mk(join(layout.memoryParent, name));
     const cg: AttemptCgroup = { version: 1, dirs: [mem], procsFiles: [join(mem, 'cgroup.procs')], memoryDir: mem };
     if (memBytes !== undefined) writeFileSync(join(mem, 'memory.limit_in_bytes'), String(memBytes));
-    tryWrite(join(mem, 'memory.swappiness'), '0'); // the limit is a hard limit: don't swap instead
-    if (layout.cpuParent) {
+    if (hasSwap()) tryWrite(join(mem, 'memory.swappiness'), '0'); // a hard limit: don't swap instead
+    if (layout.cpuParent && quota !== undefined) {
       const cpu = mk(join(layout.cpuParent, name));
       cg.dirs.push(cpu);
       cg.procsFiles.push(join(cpu, 'cgroup.procs'));
-      writeFileSync(join(cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
-      if (quota !== undefined) writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(quota));
+      // a new cgroup's period is the kernel default, 100 ms (= CFS_PERIOD_US): only the quota is written
+      writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(quota));
     }
     return cg;
   }
@@ -233,7 +246,7 @@ export async function destroyCgroupDirs(dirs: readonly string[]): Promise<void> 
   for (const dir of dirs) {
     for (let i = 0; i < 50; i++) {
       try {
-        rmdirSync(dir);
+        await rmdir(dir);
         break;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
