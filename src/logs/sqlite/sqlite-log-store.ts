@@ -298,49 +298,49 @@ export class SqliteLogStore implements LogStore {
   }
 
   private writeBatch(batch: readonly PendingAppend[]): void {
-    const byStream = new Map<string, PendingAppend[]>();
-    for (const p of batch) {
-      const key = `${p.group}\u0000${p.stream}`;
-      const list = byStream.get(key);
-      if (list) list.push(p);
-      else byStream.set(key, [p]);
+    // Events get their seq in append order (across streams), so equal timestamps keep arrival order.
+    interface StreamWrite {
+      ids: StreamIds;
+      minTs: number;
+      maxTs: number;
+      ingestion: number;
+      bytes: number;
+      lastSeq: number;
     }
-    const dropped: string[] = [];
+    const dropped = new Set<string>();
     this.db.transaction(() => {
-      for (const [key, list] of byStream) {
-        const first = list[0]!;
-        const createGroup = list.some((p) => p.createGroup);
-        const ids = this.resolveStream(key, first.group, first.stream, createGroup, first.ingestionTime);
+      const writes = new Map<number, StreamWrite>();
+      for (const p of batch) {
+        const ids = this.resolveStream(`${p.group}\u0000${p.stream}`, p.group, p.stream, p.createGroup, p.ingestionTime);
         if (!ids) {
-          dropped.push(first.group);
+          dropped.add(p.group);
           continue;
         }
-        let minTs = Number.POSITIVE_INFINITY;
-        let maxTs = Number.NEGATIVE_INFINITY;
-        let bytes = 0;
-        let ingestion = 0;
-        for (const p of list) {
-          ingestion = p.ingestionTime;
-          for (const e of p.events) {
-            const ts = Math.trunc(e.timestamp);
-            const seq = this.nextSeq++;
-            this.stmts.insertEvent.run(ids.streamId, ts, seq, ingestion, e.message);
-            if (ts < minTs) minTs = ts;
-            if (ts > maxTs) maxTs = ts;
-            bytes += Buffer.byteLength(e.message, 'utf8');
-          }
+        let w = writes.get(ids.streamId);
+        if (!w) {
+          w = { ids, minTs: Number.POSITIVE_INFINITY, maxTs: Number.NEGATIVE_INFINITY, ingestion: 0, bytes: 0, lastSeq: 0 };
+          writes.set(ids.streamId, w);
         }
-        this.finishStreamWrite(ids, minTs, maxTs, ingestion, bytes);
+        w.ingestion = p.ingestionTime;
+        for (const e of p.events) {
+          const ts = Math.trunc(e.timestamp);
+          w.lastSeq = this.nextSeq++;
+          this.stmts.insertEvent.run(ids.streamId, ts, w.lastSeq, p.ingestionTime, e.message);
+          if (ts < w.minTs) w.minTs = ts;
+          if (ts > w.maxTs) w.maxTs = ts;
+          w.bytes += Buffer.byteLength(e.message, 'utf8');
+        }
       }
+      for (const w of writes.values()) this.finishStreamWrite(w.ids, w.minTs, w.maxTs, w.ingestion, w.bytes, w.lastSeq);
       this.stmts.setMeta.run('next_seq', this.nextSeq);
     })();
-    for (const g of new Set(dropped)) {
+    for (const g of dropped) {
       this.onError(new NotFoundError('logGroup', g, `${LOG_GROUP_NOT_FOUND} (${g}); output dropped because awslogs-create-group is false`));
     }
   }
 
-  private finishStreamWrite(ids: StreamIds, minTs: number, maxTs: number, ingestion: number, bytes: number): void {
-    const info = this.stmts.updateStreamStats.run({ id: ids.streamId, minTs, maxTs, ingestion, bytes, lastSeq: this.nextSeq - 1 });
+  private finishStreamWrite(ids: StreamIds, minTs: number, maxTs: number, ingestion: number, bytes: number, lastSeq: number): void {
+    const info = this.stmts.updateStreamStats.run({ id: ids.streamId, minTs, maxTs, ingestion, bytes, lastSeq });
     if (info.changes === 0) return;
     this.stmts.addGroupBytes.run(bytes, ids.groupId);
     const row = this.stmts.streamBytes.get(ids.streamId) as { stored_bytes: number };
@@ -568,7 +568,7 @@ export class SqliteLogStore implements LogStore {
         if (ts > maxTs) maxTs = ts;
         bytes += Buffer.byteLength(e.message, 'utf8');
       }
-      this.finishStreamWrite(ids, minTs, maxTs, ingestionTime, bytes);
+      this.finishStreamWrite(ids, minTs, maxTs, ingestionTime, bytes, this.nextSeq - 1);
       this.stmts.setMeta.run('next_seq', this.nextSeq);
     })();
     return { lastSeq: this.nextSeq - 1 };
