@@ -19,3 +19,14 @@ export class ManualClock implements Clock {
     this.t = ms;
   }
 }
+
+/** Real time plus an adjustable offset: time flows, and tests can jump ahead (e.g. past a timeout). */
+export class OffsetClock implements Clock {
+  offsetMs = 0;
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}

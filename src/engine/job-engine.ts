@@ -177,8 +177,9 @@ export class JobEngine implements JobService {
       }),
     );
     const execEvents: ExecutorEvents = {
-      onRunning: (key, at, info) => this.onRunning(key, at, info),
-      onExit: (key, outcome, at) => this.onExit(key, outcome, at),
+      // Timestamps come from the engine's clock so that every time in a job is on one clock.
+      onRunning: (key, _at, info) => this.onRunning(key, this.clock.now(), info),
+      onExit: (key, outcome, _at) => this.onExit(key, outcome, this.clock.now()),
     };
     this.executors = await this.opts.createExecutors(execEvents);
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { defaultConfig, validate, type ServerConfig } from '../../src/config/config.js';
+import type { Clock } from '../../src/core/clock.js';
 import { startServer, type RunningServer } from '../../src/main.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -18,10 +19,13 @@ export function tempDir(prefix = 'openbatch-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<RunningServer & { dataDir: string }> {
+export async function startTestServer(
+  overrides: Partial<ServerConfig> = {},
+  opts: { clock?: Clock } = {},
+): Promise<RunningServer & { dataDir: string }> {
   const dataDir = overrides.dataDir ?? tempDir();
   const cfg = validate({ ...defaultConfig(), port: 0, dataDir, killGraceMs: 2000, ...overrides });
-  const server = await startServer(cfg);
+  const server = await startServer(cfg, opts);
   return Object.assign(server, { dataDir });
 }
 
