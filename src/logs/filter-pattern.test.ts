@@ -56,7 +56,14 @@ describe('text filter patterns', () => {
 });
 
 describe('JSON filter patterns', () => {
-  const ev = JSON.stringify({ level: 'ERROR', latency: 250, user: { id: 7, name: 'ann' }, tags: ['a', 'b'], ok: false, gone: null });
+  const ev = JSON.stringify({
+    level: 'ERROR',
+    latency: 250,
+    user: { id: 7, name: 'ann' },
+    tags: ['a', 'b'],
+    ok: false,
+    gone: null,
+  });
 
   it('string equality and inequality', () => {
     expect(match('{ $.level = "ERROR" }', ev)).toBe(true);
@@ -110,7 +117,16 @@ describe('JSON filter patterns', () => {
   });
 
   it('rejects malformed JSON patterns', () => {
-    for (const bad of ['{ $.a = }', '{ $.a "x" }', '{ a = 1 }', '{ $.a = 1', '{ ($.a = 1 }', '{ $.a > "x" }', '{ $.a = 1 && }', '{ $.a IS MAYBE }']) {
+    for (const bad of [
+      '{ $.a = }',
+      '{ $.a "x" }',
+      '{ a = 1 }',
+      '{ $.a = 1',
+      '{ ($.a = 1 }',
+      '{ $.a > "x" }',
+      '{ $.a = 1 && }',
+      '{ $.a IS MAYBE }',
+    ]) {
       expect(() => compileFilterPattern(bad), bad).toThrow(FilterPatternError);
     }
   });

@@ -73,7 +73,8 @@ function compileTextPattern(p: string): MessagePredicate {
       const end = readQuoted(p, i);
       term = end.value;
       i = end.next;
-      if (i < p.length && p[i] !== ' ' && p[i] !== '\t') throw new FilterPatternError('text after closing quote');
+      if (i < p.length && p[i] !== ' ' && p[i] !== '\t')
+        throw new FilterPatternError('text after closing quote');
     } else {
       const start = i;
       while (i < p.length && p[i] !== ' ' && p[i] !== '\t') {
@@ -127,7 +128,12 @@ type Tok =
 
 type JsonNode =
   | { k: 'and' | 'or'; l: JsonNode; r: JsonNode }
-  | { k: 'cmp'; path: Array<string | number>; op: '=' | '!=' | '<' | '>' | '<=' | '>='; value: { num: number } | { str: string; quoted: boolean } }
+  | {
+      k: 'cmp';
+      path: Array<string | number>;
+      op: '=' | '!=' | '<' | '>' | '<=' | '>=';
+      value: { num: number } | { str: string; quoted: boolean };
+    }
   | { k: 'isnull' | 'notexists' | 'istrue' | 'isfalse'; path: Array<string | number> };
 
 function compileJsonPattern(p: string): MessagePredicate {

@@ -143,7 +143,11 @@ export interface LogStore extends LogSink {
   /** `undefined` removes the policy. Throws NotFoundError. */
   setRetention(name: string, days: number | undefined): Promise<void>;
   /** Merge `set`, then remove `remove`. Returns the resulting tags. Throws NotFoundError. */
-  updateTags(name: string, set: Record<string, string>, remove: readonly string[]): Promise<Record<string, string>>;
+  updateTags(
+    name: string,
+    set: Record<string, string>,
+    remove: readonly string[],
+  ): Promise<Record<string, string>>;
 
   /** Throws NotFoundError (group) or ConflictError (stream exists). */
   createStream(group: string, stream: string, now: number): Promise<LogStreamRecord>;
@@ -156,7 +160,12 @@ export interface LogStore extends LogSink {
    * Write events to an existing stream now (PutLogEvents), in the given order, with `ingestionTime`.
    * Buffered `append`s are flushed first. Throws NotFoundError when the group or stream is missing.
    */
-  putEvents(group: string, stream: string, events: readonly LogEventInput[], ingestionTime: number): Promise<PutEventsResult>;
+  putEvents(
+    group: string,
+    stream: string,
+    events: readonly LogEventInput[],
+    ingestionTime: number,
+  ): Promise<PutEventsResult>;
   /** One page of a stream, always ascending. Throws NotFoundError when the group or stream is missing. */
   readStream(group: string, stream: string, query: ReadStreamQuery): Promise<StoredLogEvent[]>;
   /** Events of a group matching `predicate`, interleaved in (timestamp, seq) order. Throws NotFoundError. */

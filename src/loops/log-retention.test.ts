@@ -37,7 +37,11 @@ describe('startLogRetention', () => {
     await store.setRetention('g', 1);
 
     const passes: number[] = [];
-    const loop = startLogRetention(store, { intervalMs: 10, clock: () => clock.now(), onPass: (r) => passes.push(r.deletedEvents) });
+    const loop = startLogRetention(store, {
+      intervalMs: 10,
+      clock: () => clock.now(),
+      onPass: (r) => passes.push(r.deletedEvents),
+    });
     cleanup.push(() => loop.stop());
 
     await waitFor(() => passes.length >= 1, 'first pass');

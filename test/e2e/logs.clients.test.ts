@@ -51,7 +51,10 @@ function env(): NodeJS.ProcessEnv {
 }
 
 async function aws(...args: string[]): Promise<unknown> {
-  const { stdout } = await run('aws', ['logs', ...args, '--endpoint-url', server.url, '--output', 'json'], { env: env(), timeout: 60_000 });
+  const { stdout } = await run('aws', ['logs', ...args, '--endpoint-url', server.url, '--output', 'json'], {
+    env: env(),
+    timeout: 60_000,
+  });
   return stdout.trim() ? (JSON.parse(stdout) as unknown) : {};
 }
 
@@ -78,18 +81,32 @@ beforeAll(async () => {
     defaultScope: { region: 'us-east-1', accountId: '123456789012' },
   });
   server = await listen(http, '127.0.0.1', 0);
-  sdk = new CloudWatchLogsClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+  sdk = new CloudWatchLogsClient({
+    endpoint: server.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+  });
 
   // Job output as the engine writes it: default group, created lazily.
   store.append(
     '/aws/batch/job',
     JOB_STREAM,
-    Array.from({ length: 30 }, (_, i) => ({ timestamp: T + i * 10, message: i % 10 === 0 ? `ERROR step ${i}` : `INFO step ${i}` })),
+    Array.from({ length: 30 }, (_, i) => ({
+      timestamp: T + i * 10,
+      message: i % 10 === 0 ? `ERROR step ${i}` : `INFO step ${i}`,
+    })),
   );
   for (let s = 0; s < 12; s++) {
-    store.append('/aws/batch/loan-default-prediction', `data-${s % 2 ? 'taiwan_credit' : 'lending_club'}/default/${String(s).padStart(32, '0')}`, [
-      { timestamp: T + s * 100, message: `processing dataset data-${s % 2 ? 'taiwan_credit' : 'lending_club'} part ${s}` },
-    ]);
+    store.append(
+      '/aws/batch/loan-default-prediction',
+      `data-${s % 2 ? 'taiwan_credit' : 'lending_club'}/default/${String(s).padStart(32, '0')}`,
+      [
+        {
+          timestamp: T + s * 100,
+          message: `processing dataset data-${s % 2 ? 'taiwan_credit' : 'lending_club'} part ${s}`,
+        },
+      ],
+    );
   }
   await store.flush();
 });
@@ -103,11 +120,13 @@ afterAll(async () => {
 describe('@aws-sdk/client-cloudwatch-logs', () => {
   it('manages groups, streams, events and tags with AWS error types', async () => {
     await sdk.send(new CreateLogGroupCommand({ logGroupName: '/sdk/app', tags: { team: 'a' } }));
-    await expect(sdk.send(new CreateLogGroupCommand({ logGroupName: '/sdk/app' }))).rejects.toBeInstanceOf(ResourceAlreadyExistsException);
-    await sdk.send(new PutRetentionPolicyCommand({ logGroupName: '/sdk/app', retentionInDays: 14 }));
-    await expect(sdk.send(new PutRetentionPolicyCommand({ logGroupName: '/sdk/app', retentionInDays: 2 }))).rejects.toBeInstanceOf(
-      InvalidParameterException,
+    await expect(sdk.send(new CreateLogGroupCommand({ logGroupName: '/sdk/app' }))).rejects.toBeInstanceOf(
+      ResourceAlreadyExistsException,
     );
+    await sdk.send(new PutRetentionPolicyCommand({ logGroupName: '/sdk/app', retentionInDays: 14 }));
+    await expect(
+      sdk.send(new PutRetentionPolicyCommand({ logGroupName: '/sdk/app', retentionInDays: 2 })),
+    ).rejects.toBeInstanceOf(InvalidParameterException);
     const groups = await sdk.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/sdk/' }));
     expect(groups.logGroups).toHaveLength(1);
     expect(groups.logGroups![0]).toMatchObject({
@@ -118,8 +137,12 @@ describe('@aws-sdk/client-cloudwatch-logs', () => {
       logGroupClass: 'STANDARD',
       storedBytes: 0,
     });
-    await sdk.send(new TagResourceCommand({ resourceArn: groups.logGroups![0]!.logGroupArn!, tags: { env: 'dev' } }));
-    const tags = await sdk.send(new ListTagsForResourceCommand({ resourceArn: groups.logGroups![0]!.logGroupArn! }));
+    await sdk.send(
+      new TagResourceCommand({ resourceArn: groups.logGroups![0]!.logGroupArn!, tags: { env: 'dev' } }),
+    );
+    const tags = await sdk.send(
+      new ListTagsForResourceCommand({ resourceArn: groups.logGroups![0]!.logGroupArn! }),
+    );
     expect(tags.tags).toEqual({ team: 'a', env: 'dev' });
 
     await sdk.send(new CreateLogStreamCommand({ logGroupName: '/sdk/app', logStreamName: 'web/1' }));
@@ -136,27 +159,44 @@ describe('@aws-sdk/client-cloudwatch-logs', () => {
     );
     expect(put.nextSequenceToken).toMatch(/^\d{56}$/);
     expect(put.rejectedLogEventsInfo).toBeUndefined();
-    const got = await sdk.send(new GetLogEventsCommand({ logGroupName: '/sdk/app', logStreamName: 'web/1', startFromHead: true }));
+    const got = await sdk.send(
+      new GetLogEventsCommand({ logGroupName: '/sdk/app', logStreamName: 'web/1', startFromHead: true }),
+    );
     expect(got.events!.map((e) => e.message)).toEqual(['hello', 'world ERROR']);
     expect(got.events![0]!.ingestionTime).toBeGreaterThan(0);
-    const filtered = await sdk.send(new FilterLogEventsCommand({ logGroupName: '/sdk/app', filterPattern: 'ERROR' }));
+    const filtered = await sdk.send(
+      new FilterLogEventsCommand({ logGroupName: '/sdk/app', filterPattern: 'ERROR' }),
+    );
     expect(filtered.events!.map((e) => [e.logStreamName, e.message])).toEqual([['web/1', 'world ERROR']]);
     expect(filtered.events![0]!.eventId).toMatch(/^\d{56}$/);
 
-    await expect(sdk.send(new GetLogEventsCommand({ logGroupName: '/sdk/app', logStreamName: 'nope' }))).rejects.toSatisfy(
-      (e: unknown) => e instanceof ResourceNotFoundException && e.message === 'The specified log stream does not exist.',
+    await expect(
+      sdk.send(new GetLogEventsCommand({ logGroupName: '/sdk/app', logStreamName: 'nope' })),
+    ).rejects.toSatisfy(
+      (e: unknown) =>
+        e instanceof ResourceNotFoundException && e.message === 'The specified log stream does not exist.',
     );
-    await expect(sdk.send(new FilterLogEventsCommand({ logGroupName: '/sdk/app', filterPattern: '{ $.a = ' }))).rejects.toSatisfy(
+    await expect(
+      sdk.send(new FilterLogEventsCommand({ logGroupName: '/sdk/app', filterPattern: '{ $.a = ' })),
+    ).rejects.toSatisfy(
       (e: unknown) => e instanceof InvalidParameterException && e.message === 'Invalid filter pattern',
     );
     await sdk.send(new DeleteLogGroupCommand({ logGroupName: '/sdk/app' }));
-    await expect(sdk.send(new DescribeLogStreamsCommand({ logGroupName: '/sdk/app' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(
+      sdk.send(new DescribeLogStreamsCommand({ logGroupName: '/sdk/app' })),
+    ).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 });
 
 describe('aws CLI v1 (seed commands)', () => {
   it('get-log-events on a job stream returns the newest page and both tokens', async () => {
-    const out = (await aws('get-log-events', '--log-group-name', '/aws/batch/job', '--log-stream-name', JOB_STREAM)) as {
+    const out = (await aws(
+      'get-log-events',
+      '--log-group-name',
+      '/aws/batch/job',
+      '--log-stream-name',
+      JOB_STREAM,
+    )) as {
       events: Array<{ message: string; timestamp: number; ingestionTime: number }>;
       nextForwardToken: string;
       nextBackwardToken: string;
@@ -177,7 +217,10 @@ describe('aws CLI v1 (seed commands)', () => {
       '--descending',
       '--limit',
       '10',
-    )) as { logStreams: Array<{ logStreamName: string; lastEventTimestamp: number; arn: string }>; nextToken?: string };
+    )) as {
+      logStreams: Array<{ logStreamName: string; lastEventTimestamp: number; arn: string }>;
+      nextToken?: string;
+    };
     expect(out.logStreams).toHaveLength(10);
     expect(out.logStreams[0]!.logStreamName).toBe(`data-taiwan_credit/default/${'11'.padStart(32, '0')}`);
     const ts = out.logStreams.map((s) => s.lastEventTimestamp);
@@ -186,22 +229,42 @@ describe('aws CLI v1 (seed commands)', () => {
   });
 
   it('filter-log-events with a pattern, and describe-log-groups (auto-paginated)', async () => {
-    const out = (await aws('filter-log-events', '--log-group-name', '/aws/batch/loan-default-prediction', '--filter-pattern', 'data-taiwan_credit')) as {
+    const out = (await aws(
+      'filter-log-events',
+      '--log-group-name',
+      '/aws/batch/loan-default-prediction',
+      '--filter-pattern',
+      'data-taiwan_credit',
+    )) as {
       events: Array<{ message: string; logStreamName: string; eventId: string }>;
     };
     expect(out.events).toHaveLength(6);
     expect(out.events.every((e) => e.logStreamName.startsWith('data-taiwan_credit/'))).toBe(true);
-    const groups = (await aws('describe-log-groups', '--page-size', '1')) as { logGroups: Array<{ logGroupName: string }> };
-    expect(groups.logGroups.map((g) => g.logGroupName)).toEqual(expect.arrayContaining(['/aws/batch/job', '/aws/batch/loan-default-prediction']));
+    const groups = (await aws('describe-log-groups', '--page-size', '1')) as {
+      logGroups: Array<{ logGroupName: string }>;
+    };
+    expect(groups.logGroups.map((g) => g.logGroupName)).toEqual(
+      expect.arrayContaining(['/aws/batch/job', '/aws/batch/loan-default-prediction']),
+    );
   });
 
   it('reports AWS error codes', async () => {
-    expect(await awsFails('get-log-events', '--log-group-name', '/aws/batch/job', '--log-stream-name', 'missing')).toContain(
+    expect(
+      await awsFails('get-log-events', '--log-group-name', '/aws/batch/job', '--log-stream-name', 'missing'),
+    ).toContain(
       'An error occurred (ResourceNotFoundException) when calling the GetLogEvents operation: The specified log stream does not exist.',
     );
-    expect(await awsFails('describe-log-streams', '--log-group-name', '/aws/batch/job', '--order-by', 'LastEventTime', '--log-stream-name-prefix', 'x')).toContain(
-      'InvalidParameterException',
-    );
+    expect(
+      await awsFails(
+        'describe-log-streams',
+        '--log-group-name',
+        '/aws/batch/job',
+        '--order-by',
+        'LastEventTime',
+        '--log-stream-name-prefix',
+        'x',
+      ),
+    ).toContain('InvalidParameterException');
   });
 });
 
@@ -233,9 +296,13 @@ print(json.dumps(res))
 `)) as { streams: string[]; groups: string[]; filtered: string[]; get: string[]; calls: number; err: string };
     expect(out.streams).toHaveLength(12);
     expect([...out.streams].sort()).toEqual(out.streams);
-    expect(out.groups).toEqual(expect.arrayContaining(['/aws/batch/job', '/aws/batch/loan-default-prediction']));
+    expect(out.groups).toEqual(
+      expect.arrayContaining(['/aws/batch/job', '/aws/batch/loan-default-prediction']),
+    );
     expect(out.filtered).toEqual(['ERROR step 0', 'ERROR step 10', 'ERROR step 20']);
-    expect(out.get).toEqual(Array.from({ length: 30 }, (_, i) => (i % 10 === 0 ? `ERROR step ${i}` : `INFO step ${i}`)));
+    expect(out.get).toEqual(
+      Array.from({ length: 30 }, (_, i) => (i % 10 === 0 ? `ERROR step ${i}` : `INFO step ${i}`)),
+    );
     expect(out.calls).toBe(6);
     expect(out.err).toBe('The specified log group does not exist.');
   });

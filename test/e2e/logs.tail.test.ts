@@ -4,7 +4,11 @@
  * from the newest timestamp seen, de-duplicating events of that timestamp by eventId. Events keep
  * arriving in two streams while it runs; every event must be printed exactly once, in order.
  */
-import { CloudWatchLogsClient, FilterLogEventsCommand, type FilterLogEventsCommandInput } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient,
+  FilterLogEventsCommand,
+  type FilterLogEventsCommandInput,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createHttpServer, listen, type RunningHttpServer } from '../../src/api/http-server.js';
@@ -27,7 +31,11 @@ beforeAll(async () => {
     '127.0.0.1',
     0,
   );
-  sdk = new CloudWatchLogsClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  sdk = new CloudWatchLogsClient({
+    endpoint: server.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+  });
 });
 
 afterAll(async () => {
@@ -44,7 +52,10 @@ interface Printed {
 }
 
 /** awscli/customizations/logs/tail.py FollowLogEventsGenerator, with a short sleep. */
-async function* followLogEvents(kwargs: FilterLogEventsCommandInput, stop: () => boolean): AsyncGenerator<Printed> {
+async function* followLogEvents(
+  kwargs: FilterLogEventsCommandInput,
+  stop: () => boolean,
+): AsyncGenerator<Printed> {
   let idsPerTimestamp = new Map<number, Set<string>>();
   const params: FilterLogEventsCommandInput = { ...kwargs };
   for (;;) {
@@ -132,7 +143,13 @@ describe('aws logs tail --follow replay', () => {
     const printed: string[] = [];
     let polls = 0;
     for await (const e of followLogEvents(
-      { logGroupName: group, interleaved: true, startTime: t - 1, filterPattern: 'data-taiwan_credit', logStreamNamePrefix: 'data-' },
+      {
+        logGroupName: group,
+        interleaved: true,
+        startTime: t - 1,
+        filterPattern: 'data-taiwan_credit',
+        logStreamNamePrefix: 'data-',
+      },
       () => ++polls > 2,
     )) {
       printed.push(e.message);

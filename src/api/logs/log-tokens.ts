@@ -37,7 +37,8 @@ export function decodeStreamToken(token: string): { dir: StreamTokenDirection; c
   if (!m) throw new ValidationError(INVALID_NEXT_TOKEN, 'nextToken');
   const ts = Number(m[2]);
   const seq = Number(m[3]);
-  if (!Number.isSafeInteger(ts) || !Number.isSafeInteger(seq)) throw new ValidationError(INVALID_NEXT_TOKEN, 'nextToken');
+  if (!Number.isSafeInteger(ts) || !Number.isSafeInteger(seq))
+    throw new ValidationError(INVALID_NEXT_TOKEN, 'nextToken');
   return { dir: m[1] as StreamTokenDirection, cursor: { ts, seq } };
 }
 

@@ -7,7 +7,12 @@ import { createLogsHandlers, toLogsWireError } from './logs-api.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const ctx: RequestContext = { region: 'eu-west-1', accountId: '111122223333', requestId: 'r-1', bodyBytes: 0 };
+const ctx: RequestContext = {
+  region: 'eu-west-1',
+  accountId: '111122223333',
+  requestId: 'r-1',
+  bodyBytes: 0,
+};
 
 let now = 1_700_000_000_000;
 let store: SqliteLogStore;
@@ -28,7 +33,10 @@ async function call<T = Record<string, unknown>>(op: string, input: Record<strin
   return (await h(input, ctx)) as T;
 }
 
-async function callError(op: string, input: Record<string, unknown>): Promise<{ status: number; type: string; message: string }> {
+async function callError(
+  op: string,
+  input: Record<string, unknown>,
+): Promise<{ status: number; type: string; message: string }> {
   try {
     await call(op, input);
   } catch (err) {
@@ -45,7 +53,11 @@ interface GetOut {
 
 describe('GetLogEvents tokens', () => {
   beforeEach(() => {
-    store.append('/aws/batch/job', 's', Array.from({ length: 25 }, (_, i) => ({ timestamp: now - 1000 + i, message: `m${i}` })));
+    store.append(
+      '/aws/batch/job',
+      's',
+      Array.from({ length: 25 }, (_, i) => ({ timestamp: now - 1000 + i, message: `m${i}` })),
+    );
   });
 
   it('reads forward from the head until the forward token repeats (boto3/CLI loop)', async () => {
@@ -76,16 +88,30 @@ describe('GetLogEvents tokens', () => {
   });
 
   it('defaults to the newest page, ascending, and pages backward until the backward token repeats', async () => {
-    const first = await call<GetOut>('GetLogEvents', { logGroupName: '/aws/batch/job', logStreamName: 's', limit: 10 });
+    const first = await call<GetOut>('GetLogEvents', {
+      logGroupName: '/aws/batch/job',
+      logStreamName: 's',
+      limit: 10,
+    });
     expect(first.events.map((e) => e.message)).toEqual(Array.from({ length: 10 }, (_, i) => `m${15 + i}`));
     const pages: string[][] = [first.events.map((e) => e.message)];
     let token = first.nextBackwardToken;
     for (;;) {
-      const out = await call<GetOut>('GetLogEvents', { logGroupName: '/aws/batch/job', logStreamName: 's', limit: 10, nextToken: token });
+      const out = await call<GetOut>('GetLogEvents', {
+        logGroupName: '/aws/batch/job',
+        logStreamName: 's',
+        limit: 10,
+        nextToken: token,
+      });
       if (out.nextBackwardToken === token) {
         expect(out.events).toEqual([]);
         // From the start, the forward token leads back to the first event.
-        const again = await call<GetOut>('GetLogEvents', { logGroupName: '/aws/batch/job', logStreamName: 's', limit: 1, nextToken: out.nextForwardToken });
+        const again = await call<GetOut>('GetLogEvents', {
+          logGroupName: '/aws/batch/job',
+          logStreamName: 's',
+          limit: 1,
+          nextToken: out.nextForwardToken,
+        });
         expect(again.events.map((e) => e.message)).toEqual(['m0']);
         break;
       }
@@ -98,29 +124,52 @@ describe('GetLogEvents tokens', () => {
   it('a follower at the end sees new events on the same forward token', async () => {
     const head = await call<GetOut>('GetLogEvents', { logGroupName: '/aws/batch/job', logStreamName: 's' });
     expect(head.events).toHaveLength(25);
-    const idle = await call<GetOut>('GetLogEvents', { logGroupName: '/aws/batch/job', logStreamName: 's', nextToken: head.nextForwardToken });
+    const idle = await call<GetOut>('GetLogEvents', {
+      logGroupName: '/aws/batch/job',
+      logStreamName: 's',
+      nextToken: head.nextForwardToken,
+    });
     expect(idle.events).toEqual([]);
     expect(idle.nextForwardToken).toBe(head.nextForwardToken);
     store.append('/aws/batch/job', 's', [{ timestamp: now, message: 'late' }]);
-    const more = await call<GetOut>('GetLogEvents', { logGroupName: '/aws/batch/job', logStreamName: 's', nextToken: idle.nextForwardToken });
+    const more = await call<GetOut>('GetLogEvents', {
+      logGroupName: '/aws/batch/job',
+      logStreamName: 's',
+      nextToken: idle.nextForwardToken,
+    });
     expect(more.events.map((e) => e.message)).toEqual(['late']);
     expect(more.events[0]!.ingestionTime).toBe(now);
   });
 
   it('an empty stream returns both tokens and no events', async () => {
     await call('CreateLogStream', { logGroupName: '/aws/batch/job', logStreamName: 'empty' });
-    const out = await call<GetOut>('GetLogEvents', { logGroupIdentifier: 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/batch/job', logStreamName: 'empty' });
+    const out = await call<GetOut>('GetLogEvents', {
+      logGroupIdentifier: 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/batch/job',
+      logStreamName: 'empty',
+    });
     expect(out.events).toEqual([]);
-    const again = await call<GetOut>('GetLogEvents', { logGroupName: '/aws/batch/job', logStreamName: 'empty', nextToken: out.nextForwardToken });
+    const again = await call<GetOut>('GetLogEvents', {
+      logGroupName: '/aws/batch/job',
+      logStreamName: 'empty',
+      nextToken: out.nextForwardToken,
+    });
     expect(again.nextForwardToken).toBe(out.nextForwardToken);
   });
 
   it('rejects bad tokens and unknown streams', async () => {
-    expect(await callError('GetLogEvents', { logGroupName: '/aws/batch/job', logStreamName: 's', nextToken: 'x/123' })).toMatchObject({
+    expect(
+      await callError('GetLogEvents', {
+        logGroupName: '/aws/batch/job',
+        logStreamName: 's',
+        nextToken: 'x/123',
+      }),
+    ).toMatchObject({
       status: 400,
       type: 'InvalidParameterException',
     });
-    expect(await callError('GetLogEvents', { logGroupName: '/aws/batch/job', logStreamName: 'nope' })).toEqual({
+    expect(
+      await callError('GetLogEvents', { logGroupName: '/aws/batch/job', logStreamName: 'nope' }),
+    ).toEqual({
       status: 400,
       type: 'ResourceNotFoundException',
       message: 'The specified log stream does not exist.',
@@ -129,8 +178,12 @@ describe('GetLogEvents tokens', () => {
       type: 'ResourceNotFoundException',
       message: 'The specified log group does not exist.',
     });
-    expect(await callError('GetLogEvents', { logStreamName: 's' })).toMatchObject({ type: 'InvalidParameterException' });
-    expect(await callError('GetLogEvents', { logGroupName: '/aws/batch/job', logStreamName: 's', limit: 10_001 })).toMatchObject({
+    expect(await callError('GetLogEvents', { logStreamName: 's' })).toMatchObject({
+      type: 'InvalidParameterException',
+    });
+    expect(
+      await callError('GetLogEvents', { logGroupName: '/aws/batch/job', logStreamName: 's', limit: 10_001 }),
+    ).toMatchObject({
       type: 'InvalidParameterException',
     });
   });
@@ -153,30 +206,63 @@ describe('PutLogEvents batch rules', () => {
       ],
     });
     expect(out.nextSequenceToken).toMatch(/^\d{56}$/);
-    const got = await call<GetOut>('GetLogEvents', { logGroupName: 'app', logStreamName: 'web', startFromHead: true });
+    const got = await call<GetOut>('GetLogEvents', {
+      logGroupName: 'app',
+      logStreamName: 'web',
+      startFromHead: true,
+    });
     expect(got.events.map((e) => e.message)).toEqual(['a', 'b']);
   });
 
   it('rejects out-of-order batches, batches spanning > 24 h and batches over 1 MiB', async () => {
     const base = { logGroupName: 'app', logStreamName: 'web' };
-    expect(await callError('PutLogEvents', { ...base, logEvents: [{ timestamp: now, message: 'b' }, { timestamp: now - 1, message: 'a' }] })).toMatchObject({
+    expect(
+      await callError('PutLogEvents', {
+        ...base,
+        logEvents: [
+          { timestamp: now, message: 'b' },
+          { timestamp: now - 1, message: 'a' },
+        ],
+      }),
+    ).toMatchObject({
       type: 'InvalidParameterException',
       message: 'Log events in a single PutLogEvents request must be in chronological order.',
     });
     expect(
-      await callError('PutLogEvents', { ...base, logEvents: [{ timestamp: now - 25 * HOUR, message: 'a' }, { timestamp: now, message: 'b' }] }),
+      await callError('PutLogEvents', {
+        ...base,
+        logEvents: [
+          { timestamp: now - 25 * HOUR, message: 'a' },
+          { timestamp: now, message: 'b' },
+        ],
+      }),
     ).toMatchObject({ type: 'InvalidParameterException', message: expect.stringContaining('24 hours') });
     // 4 events of 262,144 bytes + 4*26 > 1,048,576.
     const big = 'x'.repeat(262_144);
     expect(
-      await callError('PutLogEvents', { ...base, logEvents: Array.from({ length: 4 }, (_, i) => ({ timestamp: now + i, message: big })) }),
-    ).toMatchObject({ type: 'InvalidParameterException', message: expect.stringContaining('exceeds limit of 1048576') });
+      await callError('PutLogEvents', {
+        ...base,
+        logEvents: Array.from({ length: 4 }, (_, i) => ({ timestamp: now + i, message: big })),
+      }),
+    ).toMatchObject({
+      type: 'InvalidParameterException',
+      message: expect.stringContaining('exceeds limit of 1048576'),
+    });
     // Exactly at the limit is fine: 4 * (262,118 + 26) = 1,048,576.
-    await call('PutLogEvents', { ...base, logEvents: Array.from({ length: 4 }, (_, i) => ({ timestamp: now + i, message: 'y'.repeat(262_118) })) });
-    expect(await callError('PutLogEvents', { ...base, logEvents: [] })).toMatchObject({ type: 'InvalidParameterException' });
-    expect(await callError('PutLogEvents', { ...base, logEvents: [{ timestamp: now, message: '' }] })).toMatchObject({ type: 'InvalidParameterException' });
+    await call('PutLogEvents', {
+      ...base,
+      logEvents: Array.from({ length: 4 }, (_, i) => ({ timestamp: now + i, message: 'y'.repeat(262_118) })),
+    });
+    expect(await callError('PutLogEvents', { ...base, logEvents: [] })).toMatchObject({
+      type: 'InvalidParameterException',
+    });
+    expect(
+      await callError('PutLogEvents', { ...base, logEvents: [{ timestamp: now, message: '' }] }),
+    ).toMatchObject({ type: 'InvalidParameterException' });
     const tooMany = Array.from({ length: 10_001 }, (_, i) => ({ timestamp: now, message: `${i}` }));
-    expect(await callError('PutLogEvents', { ...base, logEvents: tooMany })).toMatchObject({ type: 'InvalidParameterException' });
+    expect(await callError('PutLogEvents', { ...base, logEvents: tooMany })).toMatchObject({
+      type: 'InvalidParameterException',
+    });
   });
 
   it('reports too-old, expired and too-new events instead of failing', async () => {
@@ -200,7 +286,11 @@ describe('PutLogEvents batch rules', () => {
       ],
     });
     expect(tooNew.rejectedLogEventsInfo).toEqual({ tooNewLogEventStartIndex: 1 });
-    const got = await call<GetOut>('GetLogEvents', { logGroupName: 'app', logStreamName: 'web', startFromHead: true });
+    const got = await call<GetOut>('GetLogEvents', {
+      logGroupName: 'app',
+      logStreamName: 'web',
+      startFromHead: true,
+    });
     expect(got.events.map((e) => e.message)).toEqual(['ok 1', 'ok 2']);
 
     await call('DeleteRetentionPolicy', { logGroupName: 'app' });
@@ -217,7 +307,13 @@ describe('PutLogEvents batch rules', () => {
   });
 
   it('needs an existing group and stream', async () => {
-    expect(await callError('PutLogEvents', { logGroupName: 'app', logStreamName: 'nope', logEvents: [{ timestamp: now, message: 'x' }] })).toMatchObject({
+    expect(
+      await callError('PutLogEvents', {
+        logGroupName: 'app',
+        logStreamName: 'nope',
+        logEvents: [{ timestamp: now, message: 'x' }],
+      }),
+    ).toMatchObject({
       type: 'ResourceNotFoundException',
       message: 'The specified log stream does not exist.',
     });
@@ -237,10 +333,14 @@ describe('groups, streams and tags', () => {
       message: expect.stringContaining('regular expression pattern'),
     });
     await call('PutRetentionPolicy', { logGroupName: '/aws/batch/fred-dev', retentionInDays: 7 });
-    expect(await callError('PutRetentionPolicy', { logGroupName: '/aws/batch/fred-dev', retentionInDays: 8 })).toMatchObject({
+    expect(
+      await callError('PutRetentionPolicy', { logGroupName: '/aws/batch/fred-dev', retentionInDays: 8 }),
+    ).toMatchObject({
       type: 'InvalidParameterException',
     });
-    const out = await call<{ logGroups: Array<Record<string, unknown>> }>('DescribeLogGroups', { logGroupNamePrefix: '/aws/batch/' });
+    const out = await call<{ logGroups: Array<Record<string, unknown>> }>('DescribeLogGroups', {
+      logGroupNamePrefix: '/aws/batch/',
+    });
     expect(out.logGroups).toEqual([
       {
         logGroupName: '/aws/batch/fred-dev',
@@ -253,13 +353,22 @@ describe('groups, streams and tags', () => {
         logGroupArn: 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/batch/fred-dev',
       },
     ]);
-    const tags = await call('ListTagsForResource', { resourceArn: 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/batch/fred-dev' });
+    const tags = await call('ListTagsForResource', {
+      resourceArn: 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/batch/fred-dev',
+    });
     expect(tags).toEqual({ tags: { team: 'x' } });
-    await call('TagResource', { resourceArn: 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/batch/fred-dev', tags: { env: 'dev' } });
+    await call('TagResource', {
+      resourceArn: 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/batch/fred-dev',
+      tags: { env: 'dev' },
+    });
     await call('UntagLogGroup', { logGroupName: '/aws/batch/fred-dev', tags: ['team'] });
-    expect(await call('ListTagsLogGroup', { logGroupName: '/aws/batch/fred-dev' })).toEqual({ tags: { env: 'dev' } });
+    expect(await call('ListTagsLogGroup', { logGroupName: '/aws/batch/fred-dev' })).toEqual({
+      tags: { env: 'dev' },
+    });
     const fifty = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v']));
-    expect(await callError('TagLogGroup', { logGroupName: '/aws/batch/fred-dev', tags: fifty })).toMatchObject({ type: 'TooManyTagsException' });
+    expect(
+      await callError('TagLogGroup', { logGroupName: '/aws/batch/fred-dev', tags: fifty }),
+    ).toMatchObject({ type: 'TooManyTagsException' });
     await call('DeleteLogGroup', { logGroupName: '/aws/batch/fred-dev' });
     expect(await callError('DeleteLogGroup', { logGroupName: '/aws/batch/fred-dev' })).toEqual({
       status: 400,
@@ -273,29 +382,39 @@ describe('groups, streams and tags', () => {
     const names: string[] = [];
     let token: string | undefined;
     do {
-      const out = await call<{ logGroups: Array<{ logGroupName: string }>; nextToken?: string }>('DescribeLogGroups', {
-        limit: 2,
-        ...(token ? { nextToken: token } : {}),
-      });
+      const out = await call<{ logGroups: Array<{ logGroupName: string }>; nextToken?: string }>(
+        'DescribeLogGroups',
+        {
+          limit: 2,
+          ...(token ? { nextToken: token } : {}),
+        },
+      );
       names.push(...out.logGroups.map((g) => g.logGroupName));
       token = out.nextToken;
     } while (token);
     expect(names).toEqual(['Data-x', 'a1', 'a2', 'b-Data', 'c3']);
-    const pat = await call<{ logGroups: Array<{ logGroupName: string }> }>('DescribeLogGroups', { logGroupNamePattern: 'Data' });
+    const pat = await call<{ logGroups: Array<{ logGroupName: string }> }>('DescribeLogGroups', {
+      logGroupNamePattern: 'Data',
+    });
     expect(pat.logGroups.map((g) => g.logGroupName)).toEqual(['Data-x', 'b-Data']);
-    expect(await callError('DescribeLogGroups', { limit: 51 })).toMatchObject({ type: 'InvalidParameterException' });
+    expect(await callError('DescribeLogGroups', { limit: 51 })).toMatchObject({
+      type: 'InvalidParameterException',
+    });
   });
 
   it('DescribeLogStreams orders by LastEventTime and forbids a prefix with it', async () => {
     store.append('g', 'old', [{ timestamp: now - 3000, message: 'x' }]);
     store.append('g', 'new', [{ timestamp: now - 1000, message: 'x' }]);
     store.append('g', 'mid', [{ timestamp: now - 2000, message: 'x' }]);
-    const out = await call<{ logStreams: Array<Record<string, unknown>>; nextToken?: string }>('DescribeLogStreams', {
-      logGroupName: 'g',
-      orderBy: 'LastEventTime',
-      descending: true,
-      limit: 2,
-    });
+    const out = await call<{ logStreams: Array<Record<string, unknown>>; nextToken?: string }>(
+      'DescribeLogStreams',
+      {
+        logGroupName: 'g',
+        orderBy: 'LastEventTime',
+        descending: true,
+        limit: 2,
+      },
+    );
     expect(out.logStreams.map((s) => s.logStreamName)).toEqual(['new', 'mid']);
     expect(out.logStreams[0]).toMatchObject({
       creationTime: now,
@@ -305,19 +424,31 @@ describe('groups, streams and tags', () => {
       arn: 'arn:aws:logs:eu-west-1:111122223333:log-group:g:log-stream:new',
       storedBytes: 1,
     });
-    const rest = await call<{ logStreams: Array<Record<string, unknown>>; nextToken?: string }>('DescribeLogStreams', {
-      logGroupName: 'g',
-      orderBy: 'LastEventTime',
-      descending: true,
-      limit: 2,
-      nextToken: out.nextToken,
-    });
+    const rest = await call<{ logStreams: Array<Record<string, unknown>>; nextToken?: string }>(
+      'DescribeLogStreams',
+      {
+        logGroupName: 'g',
+        orderBy: 'LastEventTime',
+        descending: true,
+        limit: 2,
+        nextToken: out.nextToken,
+      },
+    );
     expect(rest.logStreams.map((s) => s.logStreamName)).toEqual(['old']);
     expect(rest.nextToken).toBeUndefined();
-    expect(await callError('DescribeLogStreams', { logGroupName: 'g', orderBy: 'LastEventTime', logStreamNamePrefix: 'o' })).toMatchObject({
+    expect(
+      await callError('DescribeLogStreams', {
+        logGroupName: 'g',
+        orderBy: 'LastEventTime',
+        logStreamNamePrefix: 'o',
+      }),
+    ).toMatchObject({
       type: 'InvalidParameterException',
     });
-    const pre = await call<{ logStreams: Array<{ logStreamName: string }> }>('DescribeLogStreams', { logGroupName: 'g', logStreamNamePrefix: 'm' });
+    const pre = await call<{ logStreams: Array<{ logStreamName: string }> }>('DescribeLogStreams', {
+      logGroupName: 'g',
+      logStreamNamePrefix: 'm',
+    });
     expect(pre.logStreams.map((s) => s.logStreamName)).toEqual(['mid']);
   });
 });
@@ -332,7 +463,10 @@ describe('FilterLogEvents', () => {
       { timestamp: now - 40, message: 'INFO two' },
       { timestamp: now - 20, message: 'ERROR three' },
     ]);
-    const out = await call<{ events: Array<Record<string, unknown>>; nextToken?: string }>('FilterLogEvents', { logGroupName: 'g', filterPattern: 'ERROR' });
+    const out = await call<{ events: Array<Record<string, unknown>>; nextToken?: string }>(
+      'FilterLogEvents',
+      { logGroupName: 'g', filterPattern: 'ERROR' },
+    );
     expect(out.events.map((e) => [e.logStreamName, e.message])).toEqual([
       ['a', 'ERROR one'],
       ['a', '{"level":"ERROR","ms":120}'],
@@ -343,7 +477,10 @@ describe('FilterLogEvents', () => {
       expect(typeof e.ingestionTime).toBe('number');
     }
     expect(new Set(out.events.map((e) => e.eventId)).size).toBe(3);
-    const json = await call<{ events: Array<{ message: string }> }>('FilterLogEvents', { logGroupName: 'g', filterPattern: '{ $.ms > 100 }' });
+    const json = await call<{ events: Array<{ message: string }> }>('FilterLogEvents', {
+      logGroupName: 'g',
+      filterPattern: '{ $.ms > 100 }',
+    });
     expect(json.events.map((e) => e.message)).toEqual(['{"level":"ERROR","ms":120}']);
 
     const paged: string[] = [];
@@ -365,15 +502,26 @@ describe('FilterLogEvents', () => {
       type: 'InvalidParameterException',
       message: 'Invalid filter pattern',
     });
-    expect(await callError('FilterLogEvents', { logGroupName: 'g', logStreamNames: ['a'], logStreamNamePrefix: 'a' })).toMatchObject({
+    expect(
+      await callError('FilterLogEvents', {
+        logGroupName: 'g',
+        logStreamNames: ['a'],
+        logStreamNamePrefix: 'a',
+      }),
+    ).toMatchObject({
       type: 'InvalidParameterException',
     });
-    expect(await callError('FilterLogEvents', { logGroupName: 'nope' })).toMatchObject({ type: 'ResourceNotFoundException' });
+    expect(await callError('FilterLogEvents', { logGroupName: 'nope' })).toMatchObject({
+      type: 'ResourceNotFoundException',
+    });
   });
 });
 
 describe('toLogsWireError', () => {
   it('maps unknown failures to a 500 ServiceUnavailableException', () => {
-    expect(toLogsWireError(new Error('boom'))).toMatchObject({ status: 500, type: 'ServiceUnavailableException' });
+    expect(toLogsWireError(new Error('boom'))).toMatchObject({
+      status: 500,
+      type: 'ServiceUnavailableException',
+    });
   });
 });

@@ -15,7 +15,13 @@ import {
 import { compileFilterPattern, FilterPatternError } from '../../logs/filter-pattern.js';
 import { TooManyTagsError } from '../../logs/log-errors.js';
 import type { LogEventInput } from '../../logs/log-sink.js';
-import type { EventCursor, LogGroupRecord, LogStore, LogStreamRecord, StoredLogEvent } from '../../logs/log-store.js';
+import type {
+  EventCursor,
+  LogGroupRecord,
+  LogStore,
+  LogStreamRecord,
+  StoredLogEvent,
+} from '../../logs/log-store.js';
 import { logsModel, validateShape } from '../../protocol/model.js';
 import type { WireError } from '../batch/error-mapper.js';
 import type { JsonHandler } from '../http-server.js';
@@ -63,12 +69,21 @@ export function toLogsWireError(err: unknown): WireError {
     }
     return { status: 400, type: 'InvalidParameterException', message: err.message };
   }
-  if (err instanceof NotFoundError) return { status: 400, type: 'ResourceNotFoundException', message: err.message };
-  if (err instanceof ConflictError) return { status: 400, type: 'ResourceAlreadyExistsException', message: err.message };
-  if (err instanceof TooManyTagsError) return { status: 400, type: 'TooManyTagsException', message: err.message };
-  if (err instanceof LimitExceededError) return { status: 400, type: 'LimitExceededException', message: err.message };
-  if (err instanceof ThrottlingError) return { status: 400, type: 'ThrottlingException', message: 'Rate exceeded' };
-  return { status: 500, type: 'ServiceUnavailableException', message: 'The service cannot complete the request.' };
+  if (err instanceof NotFoundError)
+    return { status: 400, type: 'ResourceNotFoundException', message: err.message };
+  if (err instanceof ConflictError)
+    return { status: 400, type: 'ResourceAlreadyExistsException', message: err.message };
+  if (err instanceof TooManyTagsError)
+    return { status: 400, type: 'TooManyTagsException', message: err.message };
+  if (err instanceof LimitExceededError)
+    return { status: 400, type: 'LimitExceededException', message: err.message };
+  if (err instanceof ThrottlingError)
+    return { status: 400, type: 'ThrottlingException', message: 'Rate exceeded' };
+  return {
+    status: 500,
+    type: 'ServiceUnavailableException',
+    message: 'The service cannot complete the request.',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -106,7 +121,9 @@ function validateInput(op: string, input: Record<string, unknown>): void {
     if (typeof v !== 'string' || !member?.pattern) continue;
     const re = compilePattern(member.pattern);
     if (re && !re.test(v)) {
-      messages.push(`Value '${v}' at '${name}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${member.pattern}`);
+      messages.push(
+        `Value '${v}' at '${name}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${member.pattern}`,
+      );
     }
   }
   if (messages.length > 0) {
@@ -158,13 +175,18 @@ function resolveGroup(input: Record<string, unknown>): string {
   const name = str(input, 'logGroupName');
   const ident = str(input, 'logGroupIdentifier');
   if (name !== undefined && ident !== undefined) {
-    throw new ValidationError('LogGroup name and LogGroup ARN are mutually exclusive parameters.', 'logGroupIdentifier');
+    throw new ValidationError(
+      'LogGroup name and LogGroup ARN are mutually exclusive parameters.',
+      'logGroupIdentifier',
+    );
   }
   if (name !== undefined) return name;
-  if (ident === undefined) throw new ValidationError('Either logGroupName or logGroupIdentifier must be specified.', 'logGroupName');
+  if (ident === undefined)
+    throw new ValidationError('Either logGroupName or logGroupIdentifier must be specified.', 'logGroupName');
   if (!ident.startsWith('arn:')) return ident;
   const fromArn = groupNameFromArn(ident);
-  if (fromArn === undefined) throw new ValidationError(`Invalid log group identifier: ${ident}`, 'logGroupIdentifier');
+  if (fromArn === undefined)
+    throw new ValidationError(`Invalid log group identifier: ${ident}`, 'logGroupIdentifier');
   return fromArn;
 }
 
@@ -183,7 +205,9 @@ function groupOut(ctx: RequestContext, g: LogGroupRecord): Record<string, unknow
     ...(g.kmsKeyId !== undefined ? { kmsKeyId: g.kmsKeyId } : {}),
     logGroupClass: g.logGroupClass,
     logGroupArn: base,
-    ...(g.deletionProtectionEnabled !== undefined ? { deletionProtectionEnabled: g.deletionProtectionEnabled } : {}),
+    ...(g.deletionProtectionEnabled !== undefined
+      ? { deletionProtectionEnabled: g.deletionProtectionEnabled }
+      : {}),
   };
 }
 
@@ -207,10 +231,16 @@ function eventOut(e: StoredLogEvent): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
-export function createLogsHandlers(store: LogStore, opts: LogsHandlersOptions = {}): Map<string, JsonHandler> {
+export function createLogsHandlers(
+  store: LogStore,
+  opts: LogsHandlersOptions = {},
+): Map<string, JsonHandler> {
   const clock = opts.clock ?? Date.now;
   const handlers = new Map<string, JsonHandler>();
-  const op = (name: string, fn: (input: Record<string, unknown>, ctx: RequestContext) => Promise<unknown>): void => {
+  const op = (
+    name: string,
+    fn: (input: Record<string, unknown>, ctx: RequestContext) => Promise<unknown>,
+  ): void => {
     handlers.set(name, async (input, ctx) => {
       validateInput(name, input);
       return fn(input, ctx);
@@ -227,7 +257,11 @@ export function createLogsHandlers(store: LogStore, opts: LogsHandlersOptions = 
     if (Object.keys(tags).length > MAX_TAGS) throw new TooManyTagsError(name);
   };
 
-  const setTags = async (name: string, set: Record<string, string>, remove: readonly string[]): Promise<void> => {
+  const setTags = async (
+    name: string,
+    set: Record<string, string>,
+    remove: readonly string[],
+  ): Promise<void> => {
     const g = await requireGroup(name);
     const merged = { ...g.tags, ...set };
     for (const k of remove) delete merged[k];
@@ -238,7 +272,8 @@ export function createLogsHandlers(store: LogStore, opts: LogsHandlersOptions = 
   const groupFromResourceArn = (arn: string): string => {
     const name = groupNameFromArn(arn);
     if (name === undefined) {
-      if (/^arn:[a-z-]+:logs:/.test(arn)) throw new NotFoundError('resource', arn, 'The specified resource does not exist.');
+      if (/^arn:[a-z-]+:logs:/.test(arn))
+        throw new NotFoundError('resource', arn, 'The specified resource does not exist.');
       throw new ValidationError(`Invalid resource ARN: ${arn}`, 'resourceArn');
     }
     return name;
@@ -273,15 +308,22 @@ export function createLogsHandlers(store: LogStore, opts: LogsHandlersOptions = 
     const pattern = str(input, 'logGroupNamePattern');
     const identifiers = stringList(input, 'logGroupIdentifiers');
     if (prefix !== undefined && pattern !== undefined) {
-      throw new ValidationError('LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.', 'logGroupNamePattern');
+      throw new ValidationError(
+        'LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.',
+        'logGroupNamePattern',
+      );
     }
     if (identifiers && (prefix !== undefined || pattern !== undefined)) {
-      throw new ValidationError('logGroupIdentifiers cannot be combined with logGroupNamePrefix or logGroupNamePattern.', 'logGroupIdentifiers');
+      throw new ValidationError(
+        'logGroupIdentifiers cannot be combined with logGroupNamePrefix or logGroupNamePattern.',
+        'logGroupIdentifiers',
+      );
     }
     const limit = int(input, 'limit') ?? 50;
     const token = str(input, 'nextToken');
     const afterName = token !== undefined ? decodeOpaqueToken('g', token).n : undefined;
-    if (token !== undefined && typeof afterName !== 'string') throw new ValidationError('The specified nextToken is invalid.', 'nextToken');
+    if (token !== undefined && typeof afterName !== 'string')
+      throw new ValidationError('The specified nextToken is invalid.', 'nextToken');
     const names = identifiers?.map((i) => (i.startsWith('arn:') ? (groupNameFromArn(i) ?? i) : i));
     const logGroupClass = str(input, 'logGroupClass');
     const rows = await store.listGroups({
@@ -374,7 +416,8 @@ export function createLogsHandlers(store: LogStore, opts: LogsHandlersOptions = 
     let after: { name: string; lastEventTimestamp: number } | undefined;
     if (token !== undefined) {
       const t = decodeOpaqueToken(orderBy === 'LastEventTime' ? 'st' : 'sn', token);
-      if (typeof t.n !== 'string' || typeof t.t !== 'number') throw new ValidationError('The specified nextToken is invalid.', 'nextToken');
+      if (typeof t.n !== 'string' || typeof t.t !== 'number')
+        throw new ValidationError('The specified nextToken is invalid.', 'nextToken');
       after = { name: t.n, lastEventTimestamp: t.t };
     }
     const rows = await store.listStreams(group, {
@@ -389,7 +432,12 @@ export function createLogsHandlers(store: LogStore, opts: LogsHandlersOptions = 
     return {
       logStreams: page.map((s) => streamOut(ctx, s)),
       ...(rows.length > limit && last
-        ? { nextToken: encodeOpaqueToken(orderBy === 'LastEventTime' ? 'st' : 'sn', { n: last.name, t: last.lastEventTimestamp ?? -1 }) }
+        ? {
+            nextToken: encodeOpaqueToken(orderBy === 'LastEventTime' ? 'st' : 'sn', {
+              n: last.name,
+              t: last.lastEventTimestamp ?? -1,
+            }),
+          }
         : {}),
     };
   });
@@ -411,14 +459,26 @@ export function createLogsHandlers(store: LogStore, opts: LogsHandlersOptions = 
       const e = events[i]!;
       bytes += Buffer.byteLength(e.message, 'utf8') + EVENT_OVERHEAD;
       if (i > 0 && e.timestamp < events[i - 1]!.timestamp) {
-        throw new ValidationError('Log events in a single PutLogEvents request must be in chronological order.', 'logEvents');
+        throw new ValidationError(
+          'Log events in a single PutLogEvents request must be in chronological order.',
+          'logEvents',
+        );
       }
     }
     if (bytes > MAX_BATCH_BYTES) {
-      throw new ValidationError(`Upload too large: ${bytes} bytes exceeds limit of ${MAX_BATCH_BYTES}`, 'logEvents');
+      throw new ValidationError(
+        `Upload too large: ${bytes} bytes exceeds limit of ${MAX_BATCH_BYTES}`,
+        'logEvents',
+      );
     }
-    if (events.length > 0 && events[events.length - 1]!.timestamp - events[0]!.timestamp > MAX_BATCH_SPAN_MS) {
-      throw new ValidationError('The batch of log events in a single PutLogEvents request cannot span more than 24 hours.', 'logEvents');
+    if (
+      events.length > 0 &&
+      events[events.length - 1]!.timestamp - events[0]!.timestamp > MAX_BATCH_SPAN_MS
+    ) {
+      throw new ValidationError(
+        'The batch of log events in a single PutLogEvents request cannot span more than 24 hours.',
+        'logEvents',
+      );
     }
 
     const tooOldBefore = now - TOO_OLD_MS;
@@ -434,7 +494,9 @@ export function createLogsHandlers(store: LogStore, opts: LogsHandlersOptions = 
       if (ts > tooNewAfter && tooNewStart === events.length) tooNewStart = i;
     }
     const firstAccepted = Math.max(tooOldEnd, expiredEnd) + 1;
-    const accepted: LogEventInput[] = events.slice(firstAccepted, tooNewStart).map((e) => ({ timestamp: e.timestamp, message: e.message }));
+    const accepted: LogEventInput[] = events
+      .slice(firstAccepted, tooNewStart)
+      .map((e) => ({ timestamp: e.timestamp, message: e.message }));
     const res = await store.putEvents(group, stream, accepted, now);
     const rejected = {
       ...(tooNewStart < events.length ? { tooNewLogEventStartIndex: tooNewStart } : {}),
@@ -455,7 +517,13 @@ export function createLogsHandlers(store: LogStore, opts: LogsHandlersOptions = 
     const endTime = int(input, 'endTime');
     const token = str(input, 'nextToken');
     const decoded = token !== undefined ? decodeStreamToken(token) : undefined;
-    const direction = decoded ? (decoded.dir === 'f' ? 'forward' : 'backward') : bool(input, 'startFromHead') === true ? 'forward' : 'backward';
+    const direction = decoded
+      ? decoded.dir === 'f'
+        ? 'forward'
+        : 'backward'
+      : bool(input, 'startFromHead') === true
+        ? 'forward'
+        : 'backward';
 
     const events = await store.readStream(group, stream, {
       ...(startTime !== undefined ? { startTime } : {}),
@@ -480,7 +548,10 @@ export function createLogsHandlers(store: LogStore, opts: LogsHandlersOptions = 
     } else if (decoded) {
       // Start of the stream going backward: the same backward token again.
       backward = decoded.cursor;
-      forward = decoded.cursor.seq > 0 ? { ts: decoded.cursor.ts, seq: decoded.cursor.seq - 1 } : { ts: Math.max(0, decoded.cursor.ts - 1), seq: Number.MAX_SAFE_INTEGER };
+      forward =
+        decoded.cursor.seq > 0
+          ? { ts: decoded.cursor.ts, seq: decoded.cursor.seq - 1 }
+          : { ts: Math.max(0, decoded.cursor.ts - 1), seq: Number.MAX_SAFE_INTEGER };
     } else {
       forward = { ts: 0, seq: 0 };
       backward = { ts: 0, seq: 0 };
@@ -497,20 +568,25 @@ export function createLogsHandlers(store: LogStore, opts: LogsHandlersOptions = 
     const streamNames = stringList(input, 'logStreamNames');
     const prefix = str(input, 'logStreamNamePrefix');
     if (streamNames && prefix !== undefined) {
-      throw new ValidationError('logStreamNames and logStreamNamePrefix are mutually exclusive parameters.', 'logStreamNamePrefix');
+      throw new ValidationError(
+        'logStreamNames and logStreamNamePrefix are mutually exclusive parameters.',
+        'logStreamNamePrefix',
+      );
     }
     let predicate: (m: string) => boolean;
     try {
       predicate = compileFilterPattern(str(input, 'filterPattern'));
     } catch (err) {
-      if (err instanceof FilterPatternError) throw new ValidationError('Invalid filter pattern', 'filterPattern', { cause: err });
+      if (err instanceof FilterPatternError)
+        throw new ValidationError('Invalid filter pattern', 'filterPattern', { cause: err });
       throw err;
     }
     const token = str(input, 'nextToken');
     let after: EventCursor | undefined;
     if (token !== undefined) {
       const t = decodeOpaqueToken('fe', token);
-      if (typeof t.t !== 'number' || typeof t.s !== 'number') throw new ValidationError('The specified nextToken is invalid.', 'nextToken');
+      if (typeof t.t !== 'number' || typeof t.s !== 'number')
+        throw new ValidationError('The specified nextToken is invalid.', 'nextToken');
       after = { ts: t.t, seq: t.s };
     }
     const startTime = int(input, 'startTime');
@@ -534,7 +610,9 @@ export function createLogsHandlers(store: LogStore, opts: LogsHandlersOptions = 
         ingestionTime: e.ingestionTime,
         eventId: eventId(e.timestamp, e.seq),
       })),
-      ...(res.resumeAfter ? { nextToken: encodeOpaqueToken('fe', { t: res.resumeAfter.ts, s: res.resumeAfter.seq }) } : {}),
+      ...(res.resumeAfter
+        ? { nextToken: encodeOpaqueToken('fe', { t: res.resumeAfter.ts, s: res.resumeAfter.seq }) }
+        : {}),
     };
   });
 

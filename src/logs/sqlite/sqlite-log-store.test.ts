@@ -34,8 +34,17 @@ describe('SqliteLogStore append', () => {
     const g = await s.getGroup('/aws/batch/job');
     expect(g?.storedBytes).toBe(18);
     const st = await s.getStream('/aws/batch/job', 'jd/default/abc');
-    expect(st).toMatchObject({ firstEventTimestamp: T0, lastEventTimestamp: T0 + 2, lastIngestionTime: T0, storedBytes: 18 });
-    const evs = await s.readStream('/aws/batch/job', 'jd/default/abc', { direction: 'forward', limit: 10, maxBytes: 1 << 20 });
+    expect(st).toMatchObject({
+      firstEventTimestamp: T0,
+      lastEventTimestamp: T0 + 2,
+      lastIngestionTime: T0,
+      storedBytes: 18,
+    });
+    const evs = await s.readStream('/aws/batch/job', 'jd/default/abc', {
+      direction: 'forward',
+      limit: 10,
+      maxBytes: 1 << 20,
+    });
     expect(evs.map((e) => e.message)).toEqual(['line 0', 'line 1', 'line 2']);
   });
 
@@ -94,7 +103,14 @@ describe('SqliteLogStore append', () => {
   it('caps a stream by deleting its oldest events', async () => {
     const s = open({ maxStreamBytes: 1000 });
     // 200 events of 10 bytes = 2000 bytes; trimming keeps at most 900.
-    s.append('g', 's', Array.from({ length: 200 }, (_, i) => ({ timestamp: T0 + i, message: `msg-${String(i).padStart(6, '0')}` })));
+    s.append(
+      'g',
+      's',
+      Array.from({ length: 200 }, (_, i) => ({
+        timestamp: T0 + i,
+        message: `msg-${String(i).padStart(6, '0')}`,
+      })),
+    );
     await s.flush();
     const st = await s.getStream('g', 's');
     expect(st!.storedBytes).toBeLessThanOrEqual(900);
@@ -153,11 +169,22 @@ describe('SqliteLogStore reads', () => {
   it('reads pages forward and backward within [startTime, endTime)', async () => {
     const s = open();
     s.append('g', 's', lines(10));
-    const fwd = await s.readStream('g', 's', { direction: 'forward', startTime: T0 + 2, endTime: T0 + 6, limit: 10, maxBytes: 1 << 20 });
+    const fwd = await s.readStream('g', 's', {
+      direction: 'forward',
+      startTime: T0 + 2,
+      endTime: T0 + 6,
+      limit: 10,
+      maxBytes: 1 << 20,
+    });
     expect(fwd.map((e) => e.message)).toEqual(['line 2', 'line 3', 'line 4', 'line 5']);
     const newest = await s.readStream('g', 's', { direction: 'backward', limit: 3, maxBytes: 1 << 20 });
     expect(newest.map((e) => e.message)).toEqual(['line 7', 'line 8', 'line 9']);
-    const before = await s.readStream('g', 's', { direction: 'backward', cursor: { ts: newest[0]!.timestamp, seq: newest[0]!.seq }, limit: 3, maxBytes: 1 << 20 });
+    const before = await s.readStream('g', 's', {
+      direction: 'backward',
+      cursor: { ts: newest[0]!.timestamp, seq: newest[0]!.seq },
+      limit: 3,
+      maxBytes: 1 << 20,
+    });
     expect(before.map((e) => e.message)).toEqual(['line 4', 'line 5', 'line 6']);
   });
 
@@ -184,15 +211,39 @@ describe('SqliteLogStore reads', () => {
     const first = await s.filterEvents('g', { predicate: hit, limit: 100, maxBytes: 1 << 20, scanBudget: 3 });
     expect(first.events.map((e) => `${e.streamName}:${e.message}`)).toEqual(['x:x1 hit', 'y:y2 hit']);
     expect(first.resumeAfter).toBeDefined();
-    const rest = await s.filterEvents('g', { predicate: hit, limit: 100, maxBytes: 1 << 20, scanBudget: 100, after: first.resumeAfter! });
+    const rest = await s.filterEvents('g', {
+      predicate: hit,
+      limit: 100,
+      maxBytes: 1 << 20,
+      scanBudget: 100,
+      after: first.resumeAfter!,
+    });
     expect(rest.events.map((e) => e.message)).toEqual(['x4 hit', 'y6 hit']);
     expect(rest.resumeAfter).toBeUndefined();
 
-    const onlyY = await s.filterEvents('g', { streamNames: ['y', 'zz'], predicate: all, limit: 100, maxBytes: 1 << 20, scanBudget: 100 });
+    const onlyY = await s.filterEvents('g', {
+      streamNames: ['y', 'zz'],
+      predicate: all,
+      limit: 100,
+      maxBytes: 1 << 20,
+      scanBudget: 100,
+    });
     expect(onlyY.events.map((e) => e.message)).toEqual(['y2 hit', 'y3', 'y6 hit']);
-    const ranged = await s.filterEvents('g', { startTime: T0 + 3, endTime: T0 + 5, predicate: all, limit: 100, maxBytes: 1 << 20, scanBudget: 100 });
+    const ranged = await s.filterEvents('g', {
+      startTime: T0 + 3,
+      endTime: T0 + 5,
+      predicate: all,
+      limit: 100,
+      maxBytes: 1 << 20,
+      scanBudget: 100,
+    });
     expect(ranged.events.map((e) => e.message)).toEqual(['y3', 'x4 hit', 'x5']);
-    const limited = await s.filterEvents('g', { predicate: all, limit: 2, maxBytes: 1 << 20, scanBudget: 100 });
+    const limited = await s.filterEvents('g', {
+      predicate: all,
+      limit: 2,
+      maxBytes: 1 << 20,
+      scanBudget: 100,
+    });
     expect(limited.events).toHaveLength(2);
     expect(limited.resumeAfter).toEqual({ ts: T0 + 2, seq: limited.events[1]!.seq });
   });
@@ -212,7 +263,10 @@ describe('SqliteLogStore retention', () => {
     expect(r).toEqual({ deletedEvents: 2, deletedBytes: 10 });
     const evs = await s.readStream('short', 's', { direction: 'forward', limit: 10, maxBytes: 1 << 20 });
     expect(evs.map((e) => e.message)).toEqual(['new-1']);
-    expect((await s.getStream('short', 's'))).toMatchObject({ storedBytes: 5, firstEventTimestamp: T0 - DAY / 2 });
+    expect(await s.getStream('short', 's')).toMatchObject({
+      storedBytes: 5,
+      firstEventTimestamp: T0 - DAY / 2,
+    });
     expect((await s.getGroup('short'))!.storedBytes).toBe(5);
     expect((await s.getGroup('keep'))!.storedBytes).toBe(3);
     // A day later the last event expires as well.
@@ -222,7 +276,11 @@ describe('SqliteLogStore retention', () => {
 
   it('deletes a large backlog in chunks', async () => {
     const s = open();
-    s.append('g', 's', Array.from({ length: 120_000 }, (_, i) => ({ timestamp: T0 - 5 * DAY + i, message: 'x' })));
+    s.append(
+      'g',
+      's',
+      Array.from({ length: 120_000 }, (_, i) => ({ timestamp: T0 - 5 * DAY + i, message: 'x' })),
+    );
     s.append('g', 's', [{ timestamp: T0, message: 'y' }]);
     await s.setRetention('g', 3);
     expect((await s.deleteExpired(T0)).deletedEvents).toBe(120_000);

@@ -180,12 +180,20 @@ export class SqliteLogStore implements LogStore {
   }
 
   private migrate(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS log_schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL)');
-    const done = new Set((this.db.prepare('SELECT version FROM log_schema_version').all() as Array<{ version: number }>).map((r) => r.version));
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS log_schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL)',
+    );
+    const done = new Set(
+      (this.db.prepare('SELECT version FROM log_schema_version').all() as Array<{ version: number }>).map(
+        (r) => r.version,
+      ),
+    );
     for (const m of LOG_MIGRATIONS) {
       if (done.has(m.version)) continue;
       this.db.transaction(() => {
-        this.db.prepare('INSERT INTO log_schema_version (version, name) VALUES (?, ?)').run(m.version, m.name);
+        this.db
+          .prepare('INSERT INTO log_schema_version (version, name) VALUES (?, ?)')
+          .run(m.version, m.name);
         this.db.exec(m.sql);
       })();
     }
@@ -195,7 +203,9 @@ export class SqliteLogStore implements LogStore {
     const db = this.db;
     return {
       getMeta: db.prepare('SELECT value FROM log_meta WHERE key = ?'),
-      setMeta: db.prepare('INSERT INTO log_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      setMeta: db.prepare(
+        'INSERT INTO log_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
       groupByName: db.prepare('SELECT * FROM log_groups WHERE name = ?'),
       insertGroup: db.prepare(
         `INSERT INTO log_groups (name, creation_time, log_group_class, kms_key_id, deletion_protection, tags)
@@ -204,7 +214,9 @@ export class SqliteLogStore implements LogStore {
       streamByName: db.prepare('SELECT * FROM log_streams WHERE group_id = ? AND name = ?'),
       streamsOfGroup: db.prepare('SELECT * FROM log_streams WHERE group_id = ?'),
       insertStream: db.prepare('INSERT INTO log_streams (group_id, name, creation_time) VALUES (?, ?, ?)'),
-      insertEvent: db.prepare('INSERT INTO log_events (stream_id, ts, seq, ingestion_time, message) VALUES (?, ?, ?, ?, ?)'),
+      insertEvent: db.prepare(
+        'INSERT INTO log_events (stream_id, ts, seq, ingestion_time, message) VALUES (?, ?, ?, ?, ?)',
+      ),
       updateStreamStats: db.prepare(
         `UPDATE log_streams SET
            first_ts = CASE WHEN first_ts IS NULL OR first_ts > @minTs THEN @minTs ELSE first_ts END,
@@ -251,16 +263,29 @@ export class SqliteLogStore implements LogStore {
       oldestWithSize: db.prepare(
         'SELECT ts, seq, length(CAST(message AS BLOB)) AS bytes FROM log_events WHERE stream_id = ? ORDER BY ts, seq',
       ),
-      groupsWithRetention: db.prepare('SELECT id, retention_days FROM log_groups WHERE retention_days IS NOT NULL'),
+      groupsWithRetention: db.prepare(
+        'SELECT id, retention_days FROM log_groups WHERE retention_days IS NOT NULL',
+      ),
     };
   }
 
   // ------------------------------------------------------------------------------------------
   // LogSink
 
-  append(group: string, stream: string, events: readonly LogEventInput[], opts?: { createGroup?: boolean }): void {
+  append(
+    group: string,
+    stream: string,
+    events: readonly LogEventInput[],
+    opts?: { createGroup?: boolean },
+  ): void {
     if (this.closed || events.length === 0) return;
-    this.pending.push({ group, stream, createGroup: opts?.createGroup ?? true, events, ingestionTime: this.now() });
+    this.pending.push({
+      group,
+      stream,
+      createGroup: opts?.createGroup ?? true,
+      events,
+      ingestionTime: this.now(),
+    });
     this.pendingEvents += events.length;
     for (const e of events) this.pendingBytes += e.message.length + EVENT_OVERHEAD;
     if (this.pendingEvents >= this.maxBufferedEvents || this.pendingBytes >= this.maxBufferedBytes) {
@@ -311,14 +336,27 @@ export class SqliteLogStore implements LogStore {
     this.db.transaction(() => {
       const writes = new Map<number, StreamWrite>();
       for (const p of batch) {
-        const ids = this.resolveStream(`${p.group}\u0000${p.stream}`, p.group, p.stream, p.createGroup, p.ingestionTime);
+        const ids = this.resolveStream(
+          `${p.group}\u0000${p.stream}`,
+          p.group,
+          p.stream,
+          p.createGroup,
+          p.ingestionTime,
+        );
         if (!ids) {
           dropped.add(p.group);
           continue;
         }
         let w = writes.get(ids.streamId);
         if (!w) {
-          w = { ids, minTs: Number.POSITIVE_INFINITY, maxTs: Number.NEGATIVE_INFINITY, ingestion: 0, bytes: 0, lastSeq: 0 };
+          w = {
+            ids,
+            minTs: Number.POSITIVE_INFINITY,
+            maxTs: Number.NEGATIVE_INFINITY,
+            ingestion: 0,
+            bytes: 0,
+            lastSeq: 0,
+          };
           writes.set(ids.streamId, w);
         }
         w.ingestion = p.ingestionTime;
@@ -331,27 +369,53 @@ export class SqliteLogStore implements LogStore {
           w.bytes += Buffer.byteLength(e.message, 'utf8');
         }
       }
-      for (const w of writes.values()) this.finishStreamWrite(w.ids, w.minTs, w.maxTs, w.ingestion, w.bytes, w.lastSeq);
+      for (const w of writes.values())
+        this.finishStreamWrite(w.ids, w.minTs, w.maxTs, w.ingestion, w.bytes, w.lastSeq);
       this.stmts.setMeta.run('next_seq', this.nextSeq);
     })();
     for (const g of dropped) {
-      this.onError(new NotFoundError('logGroup', g, `${LOG_GROUP_NOT_FOUND} (${g}); output dropped because awslogs-create-group is false`));
+      this.onError(
+        new NotFoundError(
+          'logGroup',
+          g,
+          `${LOG_GROUP_NOT_FOUND} (${g}); output dropped because awslogs-create-group is false`,
+        ),
+      );
     }
   }
 
-  private finishStreamWrite(ids: StreamIds, minTs: number, maxTs: number, ingestion: number, bytes: number, lastSeq: number): void {
-    const info = this.stmts.updateStreamStats.run({ id: ids.streamId, minTs, maxTs, ingestion, bytes, lastSeq });
+  private finishStreamWrite(
+    ids: StreamIds,
+    minTs: number,
+    maxTs: number,
+    ingestion: number,
+    bytes: number,
+    lastSeq: number,
+  ): void {
+    const info = this.stmts.updateStreamStats.run({
+      id: ids.streamId,
+      minTs,
+      maxTs,
+      ingestion,
+      bytes,
+      lastSeq,
+    });
     if (info.changes === 0) return;
     this.stmts.addGroupBytes.run(bytes, ids.groupId);
     const row = this.stmts.streamBytes.get(ids.streamId) as { stored_bytes: number };
-    if (row.stored_bytes > this.maxStreamBytes) this.trimStream(ids, row.stored_bytes - Math.floor(this.maxStreamBytes * 0.9));
+    if (row.stored_bytes > this.maxStreamBytes)
+      this.trimStream(ids, row.stored_bytes - Math.floor(this.maxStreamBytes * 0.9));
   }
 
   /** Delete the oldest events of a stream until at least `bytesToFree` message bytes are gone. */
   private trimStream(ids: StreamIds, bytesToFree: number): void {
     let freed = 0;
     let cut: EventCursor | undefined;
-    for (const r of this.stmts.oldestWithSize.iterate(ids.streamId) as IterableIterator<{ ts: number; seq: number; bytes: number }>) {
+    for (const r of this.stmts.oldestWithSize.iterate(ids.streamId) as IterableIterator<{
+      ts: number;
+      seq: number;
+      bytes: number;
+    }>) {
       freed += r.bytes;
       cut = { ts: r.ts, seq: r.seq };
       if (freed >= bytesToFree) break;
@@ -364,7 +428,13 @@ export class SqliteLogStore implements LogStore {
   }
 
   /** Stream ids for an append; creates the group (if allowed) and the stream. Undefined when the group is missing. */
-  private resolveStream(key: string, group: string, stream: string, createGroup: boolean, now: number): StreamIds | undefined {
+  private resolveStream(
+    key: string,
+    group: string,
+    stream: string,
+    createGroup: boolean,
+    now: number,
+  ): StreamIds | undefined {
     const cached = this.streamIds.get(key);
     if (cached) return cached;
     let g = this.stmts.groupByName.get(group) as GroupRow | undefined;
@@ -429,7 +499,8 @@ export class SqliteLogStore implements LogStore {
     this.flushSync();
     const g = this.requireGroup(name);
     this.db.transaction(() => {
-      for (const s of this.stmts.streamsOfGroup.all(g.id) as StreamRow[]) this.stmts.deleteStreamEvents.run(s.id);
+      for (const s of this.stmts.streamsOfGroup.all(g.id) as StreamRow[])
+        this.stmts.deleteStreamEvents.run(s.id);
       this.stmts.deleteStreamsOfGroup.run(g.id);
       this.stmts.deleteGroup.run(g.id);
     })();
@@ -480,7 +551,11 @@ export class SqliteLogStore implements LogStore {
     return;
   }
 
-  async updateTags(name: string, set: Record<string, string>, remove: readonly string[]): Promise<Record<string, string>> {
+  async updateTags(
+    name: string,
+    set: Record<string, string>,
+    remove: readonly string[],
+  ): Promise<Record<string, string>> {
     this.flushSync();
     const g = this.requireGroup(name);
     const tags = { ...(JSON.parse(g.tags) as Record<string, string>), ...set };
@@ -495,7 +570,8 @@ export class SqliteLogStore implements LogStore {
   async createStream(group: string, stream: string, now: number): Promise<LogStreamRecord> {
     this.flushSync();
     const g = this.requireGroup(group);
-    if (this.stmts.streamByName.get(g.id, stream)) throw new ConflictError('The specified log stream already exists');
+    if (this.stmts.streamByName.get(g.id, stream))
+      throw new ConflictError('The specified log stream already exists');
     this.stmts.insertStream.run(g.id, stream, now);
     return toStream(group, this.stmts.streamByName.get(g.id, stream) as StreamRow);
   }
@@ -545,14 +621,21 @@ export class SqliteLogStore implements LogStore {
       }
       order = `name ${dir}`;
     }
-    const rows = this.db.prepare(`SELECT * FROM log_streams WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`).all(...params, q.limit) as StreamRow[];
+    const rows = this.db
+      .prepare(`SELECT * FROM log_streams WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`)
+      .all(...params, q.limit) as StreamRow[];
     return rows.map((r) => toStream(group, r));
   }
 
   // ------------------------------------------------------------------------------------------
   // Events
 
-  async putEvents(group: string, stream: string, events: readonly LogEventInput[], ingestionTime: number): Promise<PutEventsResult> {
+  async putEvents(
+    group: string,
+    stream: string,
+    events: readonly LogEventInput[],
+    ingestionTime: number,
+  ): Promise<PutEventsResult> {
     this.flushSync();
     const { g, s } = this.requireStream(group, stream);
     if (events.length === 0) return { lastSeq: s.last_seq };
@@ -577,7 +660,10 @@ export class SqliteLogStore implements LogStore {
   async readStream(group: string, stream: string, q: ReadStreamQuery): Promise<StoredLogEvent[]> {
     this.flushSync();
     const { s } = this.requireStream(group, stream);
-    let lower: EventCursor = { ts: q.startTime !== undefined ? q.startTime : Number.MIN_SAFE_INTEGER, seq: -1 };
+    let lower: EventCursor = {
+      ts: q.startTime !== undefined ? q.startTime : Number.MIN_SAFE_INTEGER,
+      seq: -1,
+    };
     let upper: EventCursor = { ts: q.endTime !== undefined ? q.endTime : Number.MAX_SAFE_INTEGER, seq: -1 };
     if (q.cursor) {
       if (q.direction === 'forward') lower = maxCursor(lower, q.cursor);
@@ -619,7 +705,10 @@ export class SqliteLogStore implements LogStore {
       { ts: q.startTime !== undefined ? q.startTime : Number.MIN_SAFE_INTEGER, seq: -1 },
       q.after ?? { ts: Number.MIN_SAFE_INTEGER, seq: -1 },
     );
-    const upper: EventCursor = { ts: q.endTime !== undefined ? q.endTime : Number.MAX_SAFE_INTEGER - 1, seq: MAX_SEQ };
+    const upper: EventCursor = {
+      ts: q.endTime !== undefined ? q.endTime : Number.MAX_SAFE_INTEGER - 1,
+      seq: MAX_SEQ,
+    };
 
     const sources: MergeSource[] = [];
     for (const s of this.stmts.streamsOfGroup.all(g.id) as StreamRow[]) {
@@ -630,7 +719,14 @@ export class SqliteLogStore implements LogStore {
       sources.push({ streamId: s.id, streamName: s.name, buf: [], idx: 0, chunk: 64, exhausted: false });
     }
     const fill = (src: MergeSource, after: EventCursor): void => {
-      src.buf = this.stmts.readForwardRaw.all(src.streamId, after.ts, after.seq, upper.ts, upper.seq, src.chunk) as RawEventRow[];
+      src.buf = this.stmts.readForwardRaw.all(
+        src.streamId,
+        after.ts,
+        after.seq,
+        upper.ts,
+        upper.seq,
+        src.chunk,
+      ) as RawEventRow[];
       src.idx = 0;
       if (src.buf.length < src.chunk) src.exhausted = true;
       src.chunk = Math.min(src.chunk * 2, 4096);
@@ -729,7 +825,8 @@ export class SqliteLogStore implements LogStore {
 
   private deleteChunkOlderThan(ids: StreamIds, cutoff: number): { n: number; bytes: number; more: boolean } {
     return this.db.transaction(() => {
-      const nth = this.stmts.nthOlderThan.get(ids.streamId, cutoff, DELETE_CHUNK - 1) as { ts: number; seq: number } | undefined;
+      const nth = this.stmts.nthOlderThan.get(ids.streamId, cutoff, DELETE_CHUNK - 1) as
+        { ts: number; seq: number } | undefined;
       const cut: EventCursor = nth ?? { ts: cutoff - 1, seq: MAX_SEQ };
       const size = this.stmts.sizeUpTo.get(ids.streamId, cut.ts, cut.seq) as { n: number; bytes: number };
       if (size.n > 0) {
