@@ -98,19 +98,23 @@ export class SqliteStore implements Store {
   constructor(opts: SqliteStoreOptions) {
     this.now = opts.now ?? Date.now;
     this.db = new Database(opts.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 0');
-    this.db.pragma('cache_size = -65536');
-    this.db.pragma('temp_store = MEMORY');
-    if (opts.exclusive && opts.path !== ':memory:') {
-      this.db.pragma('locking_mode = EXCLUSIVE');
-      try {
+    try {
+      if (opts.exclusive && opts.path !== ':memory:') {
+        // Hold the lock for the life of the process: a second server on this data dir fails here.
+        this.db.pragma('locking_mode = EXCLUSIVE');
         this.db.exec('BEGIN EXCLUSIVE; COMMIT;');
-      } catch (err) {
-        this.db.close();
+      }
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 0');
+      this.db.pragma('cache_size = -65536');
+      this.db.pragma('temp_store = MEMORY');
+    } catch (err) {
+      this.db.close();
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') {
         throw new DataDirInUseError(`database ${opts.path} is locked by another process`, { cause: err });
       }
+      throw err;
     }
     this.migrate();
     const db = this.db;
