@@ -174,7 +174,8 @@ const updateConsumableResource: BatchOperation = async (input, _ctx, deps) => {
   }
   if (idemKey) {
     const doc: IdempotencyDoc = { request: requestFingerprint, result, expiresAt: now + CLIENT_TOKEN_TTL_MS };
-    await deps.store.putResource<IdempotencyDoc>('idempotency', idemKey, existing.arn, doc, idem ? idem.version : null);
+    // The idempotency record's "arn" must be unique per kind: use its key.
+    await deps.store.putResource<IdempotencyDoc>('idempotency', idemKey, `idempotency:${idemKey}`, doc, idem ? idem.version : null);
   }
   return result;
 };

@@ -108,7 +108,10 @@ const submitServiceJob: BatchOperation = async (input, ctx, deps) => {
     if (input[k] !== undefined && input[k] !== null) (detail as unknown as Record<string, unknown>)[k] = cloneJson(input[k]);
   }
   await deps.store.putResource<ServiceJobDoc>(KIND, jobId, arn, { detail }, null);
-  if (token) await deps.store.putResource<ServiceJobDoc>('idempotency', `SubmitServiceJob:${token}`, arn, { detail }, null);
+  if (token) {
+    const key = `SubmitServiceJob:${token}`;
+    await deps.store.putResource<ServiceJobDoc>('idempotency', key, `idempotency:${key}`, { detail }, null);
+  }
   emitChange(deps.events, KIND, jobId, arn, 'created');
   return { jobArn: arn, jobName, jobId };
 };
