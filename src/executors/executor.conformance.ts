@@ -124,7 +124,10 @@ export class SpecFactory {
       jobId,
       attempt: 1,
       taskId,
-      computeEnvironment: { name: 'conformance-ce', arn: 'arn:aws:batch:us-east-1:000000000000:compute-environment/conformance-ce' },
+      computeEnvironment: {
+        name: 'conformance-ce',
+        arn: 'arn:aws:batch:us-east-1:000000000000:compute-environment/conformance-ce',
+      },
       command: o.command,
       environment: {
         AWS_BATCH_JOB_ID: jobId,
@@ -198,14 +201,17 @@ export function runExecutorConformance(opts: ExecutorConformanceOptions): void {
       if (!executor) throw new Error('executor not created');
       return executor;
     };
-    const run = async (o: SpecOverrides): Promise<{ spec: AttemptSpec; handle: AttemptHandle; outcome: ExitOutcome }> => {
+    const run = async (
+      o: SpecOverrides,
+    ): Promise<{ spec: AttemptSpec; handle: AttemptHandle; outcome: ExitOutcome }> => {
       const spec = specs.make(o);
       const handle = await ex().start(spec);
       handles.push(handle);
       const outcome = await events.waitForExit(spec.attemptKey);
       return { spec, handle, outcome };
     };
-    const lines = (spec: AttemptSpec): string[] => sink.events(spec.log.group, spec.log.stream).map((e) => e.message);
+    const lines = (spec: AttemptSpec): string[] =>
+      sink.events(spec.log.group, spec.log.stream).map((e) => e.message);
 
     test('reports exit code 0', async () => {
       const before = Date.now();
@@ -215,7 +221,9 @@ export function runExecutorConformance(opts: ExecutorConformanceOptions): void {
       expect(outcome).not.toHaveProperty('signal');
       const running = events.running.get(spec.attemptKey);
       expect(running, 'onRunning before onExit').toBeDefined();
-      expect(events.order.indexOf(`running:${spec.attemptKey}`)).toBeLessThan(events.order.indexOf(`exit:${spec.attemptKey}`));
+      expect(events.order.indexOf(`running:${spec.attemptKey}`)).toBeLessThan(
+        events.order.indexOf(`exit:${spec.attemptKey}`),
+      );
       expect(running?.at ?? 0).toBeGreaterThanOrEqual(before - 1000);
       expect(events.exits.get(spec.attemptKey)?.count).toBe(1);
     });
@@ -258,7 +266,8 @@ export function runExecutorConformance(opts: ExecutorConformanceOptions): void {
         expect(e.timestamp).toBeGreaterThanOrEqual(before - 1000);
         expect(e.timestamp).toBeLessThanOrEqual(after + 1000);
       }
-      for (let i = 1; i < evs.length; i++) expect(evs[i]?.timestamp).toBeGreaterThanOrEqual(evs[i - 1]?.timestamp ?? 0);
+      for (let i = 1; i < evs.length; i++)
+        expect(evs[i]?.timestamp).toBeGreaterThanOrEqual(evs[i - 1]?.timestamp ?? 0);
     });
 
     test('delivers output while the job runs', async () => {

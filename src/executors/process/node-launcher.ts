@@ -95,7 +95,13 @@ export function nodeLauncherMain(deps: NodeLauncherDeps): void {
     const spawnError = (err: NodeJS.ErrnoException, stage: number): void => {
       const code = err.code ?? 'EIO';
       const errno = (os.constants.errno as Record<string, number>)[code] ?? 5;
-      const msg = text(code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : err.message);
+      const msg = text(
+        code === 'ENOENT'
+          ? 'No such file or directory'
+          : code === 'EACCES'
+            ? 'Permission denied'
+            : err.message,
+      );
       send(
         EV_SPAWNERR,
         (b) => {
@@ -110,7 +116,8 @@ export function nodeLauncherMain(deps: NodeLauncherDeps): void {
     };
     if (cwd !== '') {
       try {
-        if (!fs.statSync(cwd).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+        if (!fs.statSync(cwd).isDirectory())
+          throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
       } catch (err) {
         spawnError(err as NodeJS.ErrnoException, 2);
         return;
@@ -182,7 +189,7 @@ export function nodeLauncherMain(deps: NodeLauncherDeps): void {
       } catch {
         /* group already empty */
       }
-      const signo = signal ? (os.constants.signals as Record<string, number>)[signal] ?? 9 : 0;
+      const signo = signal ? ((os.constants.signals as Record<string, number>)[signal] ?? 9) : 0;
       job.exit = signal ? { signaled: true, value: signo } : { signaled: false, value: code ?? 0 };
       // a process that escaped the group may hold the pipes: don't wait for it forever
       setTimeout(() => {

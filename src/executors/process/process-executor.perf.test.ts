@@ -73,7 +73,13 @@ describe.skipIf(process.env['OB_PERF'] !== '1')('process executor throughput', (
     }
   }, 60_000);
 
-  const trivial = async (label: string, opts: ProcessExecutorOptions, memoryMiB: number, n = 3000, inFlight = 64) => {
+  const trivial = async (
+    label: string,
+    opts: ProcessExecutorOptions,
+    memoryMiB: number,
+    n = 3000,
+    inFlight = 64,
+  ) => {
     const waiters = new Map<string, () => void>();
     let ok = 0;
     const events: ExecutorEvents = {
@@ -85,7 +91,10 @@ describe.skipIf(process.env['OB_PERF'] !== '1')('process executor throughput', (
       },
     };
     const sink = new CountingSink();
-    const ex = createProcessExecutorWithInfo({ events, dataDir: dir, killGraceMs: 1000 }, { warn: () => undefined, ...opts });
+    const ex = createProcessExecutorWithInfo(
+      { events, dataDir: dir, killGraceMs: 1000 },
+      { warn: () => undefined, ...opts },
+    );
     const specs = new SpecFactory(dir, sink);
     const runOne = async (): Promise<void> => {
       const spec = specs.make({ command: ['true'], memoryMiB, vcpus: memoryMiB > 0 ? 1 : 0 });
@@ -97,7 +106,9 @@ describe.skipIf(process.env['OB_PERF'] !== '1')('process executor throughput', (
     const launcherTicks = (): number => {
       const st = ex.info.launcherPid ? readProcStat(ex.info.launcherPid) : undefined;
       if (!st) return 0;
-      const f = readFileSync(`/proc/${st.pid}/stat`, 'utf8').slice(readFileSync(`/proc/${st.pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+      const f = readFileSync(`/proc/${st.pid}/stat`, 'utf8')
+        .slice(readFileSync(`/proc/${st.pid}/stat`, 'utf8').lastIndexOf(')') + 2)
+        .split(' ');
       return Number(f[11]) + Number(f[12]);
     };
     const l0 = launcherTicks();
@@ -123,15 +134,30 @@ describe.skipIf(process.env['OB_PERF'] !== '1')('process executor throughput', (
     expect(ok).toBe(n + 1);
   };
 
-  it('trivial jobs through the executor, native launcher, no limits', () => trivial('native', { launcher: 'native', enforceResources: 'off' }, 0), 120_000);
-  it('trivial jobs through the executor, native launcher, cgroup limits', () => trivial('native+cgroup', { launcher: 'native' }, 512), 120_000);
-  it('trivial jobs through the executor, Node helper', () => trivial('node', { launcher: 'node', enforceResources: 'off' }, 0, 1000), 120_000);
+  it(
+    'trivial jobs through the executor, native launcher, no limits',
+    () => trivial('native', { launcher: 'native', enforceResources: 'off' }, 0),
+    120_000,
+  );
+  it(
+    'trivial jobs through the executor, native launcher, cgroup limits',
+    () => trivial('native+cgroup', { launcher: 'native' }, 512),
+    120_000,
+  );
+  it(
+    'trivial jobs through the executor, Node helper',
+    () => trivial('node', { launcher: 'node', enforceResources: 'off' }, 0, 1000),
+    120_000,
+  );
 
   for (const launcher of ['native', 'node'] as const) {
     it(`ingests 5,000,000 lines from one job (${launcher})`, async () => {
       const events = new RecordingEvents();
       const sink = new CountingSink();
-      const ex = createProcessExecutorWithInfo({ events, dataDir: dir, killGraceMs: 1000 }, { launcher, warn: () => undefined });
+      const ex = createProcessExecutorWithInfo(
+        { events, dataDir: dir, killGraceMs: 1000 },
+        { launcher, warn: () => undefined },
+      );
       const specs = new SpecFactory(dir, sink);
       const n = 5_000_000;
       const spec = specs.make({ command: ['seq', String(n)] });

@@ -28,7 +28,10 @@ const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..',
 const nativeBuilt = isNativeLauncherAvailable();
 
 function make(events: ExecutorEvents, dataDir: string, opts: ProcessExecutorOptions) {
-  return createProcessExecutorWithInfo({ events, dataDir, killGraceMs: 1000 }, { warn: () => undefined, ...opts });
+  return createProcessExecutorWithInfo(
+    { events, dataDir, killGraceMs: 1000 },
+    { warn: () => undefined, ...opts },
+  );
 }
 
 describe.skipIf(!nativeBuilt)('with the native launcher', () => {
@@ -38,7 +41,8 @@ describe.skipIf(!nativeBuilt)('with the native launcher', () => {
   });
   runExecutorConformance({
     name: 'process (native launcher, RSS polling)',
-    create: async (events, dataDir) => make(events, dataDir, { launcher: 'native', enforceResources: 'poll' }),
+    create: async (events, dataDir) =>
+      make(events, dataDir, { launcher: 'native', enforceResources: 'poll' }),
     manyJobs: 100,
   });
 });
@@ -75,11 +79,16 @@ describe('process executor specifics', () => {
   };
 
   it('returns a serialisable handle with pid, pgid, boot id and start time', async () => {
-    const spec = specs.make({ command: ['sh', '-c', 'echo pgid=$(ps -o pgid= -p $$ 2>/dev/null || echo ?)'] });
+    const spec = specs.make({
+      command: ['sh', '-c', 'echo pgid=$(ps -o pgid= -p $$ 2>/dev/null || echo ?)'],
+    });
     const before = Date.now();
     const { handle, outcome } = await run(spec);
     expect(outcome).toMatchObject({ kind: 'exited', exitCode: 0 });
-    expect(handle).toMatchObject({ executor: 'process', bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() });
+    expect(handle).toMatchObject({
+      executor: 'process',
+      bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+    });
     expect(handle.pid).toBeGreaterThan(1);
     expect(handle.pgid).toBe(handle.pid);
     expect(handle.startedAt).toBeGreaterThanOrEqual(before - 1000);
@@ -98,7 +107,8 @@ describe('process executor specifics', () => {
   it('reports failedToStart with 126 for a file that is not executable', async () => {
     const { outcome } = await run(specs.make({ command: [join(FIXTURES, 'not-executable.sh')] }));
     expect(outcome).toMatchObject({ kind: 'failedToStart', exitCode: 126 });
-    if (outcome.kind === 'failedToStart') expect(outcome.reason).toMatch(/^CannotStartContainerError: .*permission denied/);
+    if (outcome.kind === 'failedToStart')
+      expect(outcome.reason).toMatch(/^CannotStartContainerError: .*permission denied/);
   });
 
   it('adds PATH, HOME and LANG only when the spec lacks them', async () => {
@@ -126,13 +136,17 @@ describe('process executor specifics', () => {
   });
 
   it('cuts lines longer than 256 KiB', async () => {
-    const { lines } = await run(specs.make({ command: ['sh', '-c', "head -c 600000 /dev/zero | tr '\\0' a; echo; echo after"] }));
+    const { lines } = await run(
+      specs.make({ command: ['sh', '-c', "head -c 600000 /dev/zero | tr '\\0' a; echo; echo after"] }),
+    );
     expect(lines.map((l) => l.length)).toEqual([262144, 262144, 600000 - 2 * 262144, 5]);
   });
 
   it('ingests a flood of lines completely and in order, in batches', async () => {
     const n = 200_000;
-    const { outcome, lines } = await run(specs.make({ command: [join(FIXTURES, 'stderr-flood.sh'), String(n)] }));
+    const { outcome, lines } = await run(
+      specs.make({ command: [join(FIXTURES, 'stderr-flood.sh'), String(n)] }),
+    );
     expect(outcome).toMatchObject({ kind: 'exited', exitCode: 0 });
     expect(lines).toHaveLength(n + 1);
     const flood = lines.filter((l) => l !== 'done');
@@ -160,12 +174,32 @@ describe('process executor specifics', () => {
     expect(isAlive(Number(m?.[2]))).toBe(false);
   });
 
+  it('reports hostLost when the launcher dies, kills the job, and starts a new launcher next time', async () => {
+    const spec = specs.make({ command: [join(FIXTURES, 'sleep-forever.sh')] });
+    const handle = (await ex.start(spec)) as ProcessAttemptHandle;
+    await waitFor(() => sink.events(spec.log.group, spec.log.stream).length > 0, 10_000, 'pids');
+    const m = /leader=(\d+) child=(\d+)/.exec(sink.events(spec.log.group, spec.log.stream)[0]?.message ?? '');
+    const launcherPid = ex.info.launcherPid;
+    expect(launcherPid).toBeGreaterThan(1);
+    process.kill(launcherPid ?? 0, 'SIGKILL');
+    const outcome = await events.waitForExit(spec.attemptKey);
+    expect(outcome).toMatchObject({ kind: 'hostLost' });
+    await waitFor(() => !isAlive(handle.pid) && !isAlive(Number(m?.[2])), 5000, 'the job to die');
+    const next = await run(specs.make({ command: ['true'] }));
+    expect(next.outcome).toMatchObject({ kind: 'exited', exitCode: 0 });
+    expect(ex.info.launcherPid).not.toBe(launcherPid);
+  });
+
   it('puts each attempt in its own cgroup with its limits, and removes it after exit', async (ctx) => {
     if (ex.info.resources !== 'cgroup-v1' && ex.info.resources !== 'cgroup-v2') {
       ctx.skip();
       return;
     }
-    const spec = specs.make({ command: ['sh', '-c', 'echo ready; exec sleep 30'], memoryMiB: 96, vcpus: 0.5 });
+    const spec = specs.make({
+      command: ['sh', '-c', 'echo ready; exec sleep 30'],
+      memoryMiB: 96,
+      vcpus: 0.5,
+    });
     const handle = (await ex.start(spec)) as ProcessAttemptHandle;
     await waitFor(() => sink.events(spec.log.group, spec.log.stream).length > 0, 10_000, 'ready');
     const dirs = handle.cgroupDirs ?? [];
@@ -196,21 +230,37 @@ describe.skipIf(!nativeBuilt)('native launcher', () => {
   });
 
   const pidsFrom = async (file: string): Promise<number[]> => {
-    await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').trim().split('\n').length >= 2, 10_000, 'pid file');
+    await waitFor(
+      () => existsSync(file) && readFileSync(file, 'utf8').trim().split('\n').length >= 2,
+      10_000,
+      'pid file',
+    );
     return (await readFile(file, 'utf8')).trim().split('\n').map(Number);
   };
-  const script = (pidFile: string): string[] => ['sh', '-c', `echo $$ > ${pidFile}; sleep 1000 & echo $! >> ${pidFile}; wait`];
+  const script = (pidFile: string): string[] => [
+    'sh',
+    '-c',
+    `echo $$ > ${pidFile}; sleep 1000 & echo $! >> ${pidFile}; wait`,
+  ];
 
   it('kills every job (whole process group) when its stdin closes', async () => {
     const reports: LauncherReport[] = [];
     let gone = false;
-    const client = new LauncherClient({ kind: 'native', onReport: (r) => reports.push(r), onGone: () => (gone = true) });
+    const client = new LauncherClient({
+      kind: 'native',
+      onReport: (r) => reports.push(r),
+      onGone: () => (gone = true),
+    });
     await client.ready;
     const pidFile = join(dir, 'pids');
     client.start({ id: 1, argv: script(pidFile), env: ['PATH=/usr/bin:/bin'], cwd: dir, cgroupProcs: [] });
     client.start({ id: 2, argv: ['sleep', '1000'], env: ['PATH=/usr/bin:/bin'], cwd: '', cgroupProcs: [] });
     const pids = await pidsFrom(pidFile);
-    await waitFor(() => reports.filter((r) => r.type === 'started').length === 2, 5000, 'two started reports');
+    await waitFor(
+      () => reports.filter((r) => r.type === 'started').length === 2,
+      5000,
+      'two started reports',
+    );
     const sleeper = reports.find((r) => r.type === 'started' && r.id === 2);
     const all = [...pids, sleeper?.type === 'started' ? sleeper.pid : 0];
     expect(all.every(isAlive)).toBe(true);
@@ -223,7 +273,13 @@ describe.skipIf(!nativeBuilt)('native launcher', () => {
 
   it('kills every job when the server is SIGKILLed (parent-death signal)', async () => {
     const pidFile = join(dir, 'pids');
-    const frame = encodeStart({ id: 1, argv: script(pidFile), env: ['PATH=/usr/bin:/bin'], cwd: dir, cgroupProcs: [] });
+    const frame = encodeStart({
+      id: 1,
+      argv: script(pidFile),
+      env: ['PATH=/usr/bin:/bin'],
+      cwd: dir,
+      cgroupProcs: [],
+    });
     const serverJs = join(dir, 'fake-server.cjs');
     await writeFile(
       serverJs,
@@ -246,9 +302,19 @@ describe.skipIf(!nativeBuilt)('native launcher', () => {
 
   it('reports spawn errors without dying, and keeps serving', async () => {
     const reports: LauncherReport[] = [];
-    const client = new LauncherClient({ kind: 'native', onReport: (r) => reports.push(r), onGone: () => undefined });
+    const client = new LauncherClient({
+      kind: 'native',
+      onReport: (r) => reports.push(r),
+      onGone: () => undefined,
+    });
     await client.ready;
-    client.start({ id: 5, argv: ['ob-missing-binary'], env: ['PATH=/usr/bin:/bin'], cwd: '', cgroupProcs: [] });
+    client.start({
+      id: 5,
+      argv: ['ob-missing-binary'],
+      env: ['PATH=/usr/bin:/bin'],
+      cwd: '',
+      cgroupProcs: [],
+    });
     client.start({ id: 6, argv: ['true'], env: [], cwd: join(dir, 'missing-dir'), cgroupProcs: [] });
     client.start({ id: 7, argv: ['true'], env: [], cwd: '', cgroupProcs: [] });
     await waitFor(() => reports.some((r) => r.type === 'exit' && r.id === 7), 5000, 'job 7');

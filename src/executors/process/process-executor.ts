@@ -107,7 +107,8 @@ export function currentBootId(): string {
 }
 
 const ERRNO_NAMES = new Map<number, string>();
-for (const [name, num] of Object.entries(osConstants.errno)) if (!ERRNO_NAMES.has(num)) ERRNO_NAMES.set(num, name);
+for (const [name, num] of Object.entries(osConstants.errno))
+  if (!ERRNO_NAMES.has(num)) ERRNO_NAMES.set(num, name);
 
 function isProcessHandle(h: AttemptHandle): h is ProcessAttemptHandle {
   return h.executor === 'process' && typeof h['pid'] === 'number' && typeof h['pgid'] === 'number';
@@ -135,11 +136,18 @@ export async function killStrays(handle: AttemptHandle): Promise<number> {
       }
     }
   }
-  if (Array.isArray(handle.cgroupDirs)) await destroyCgroupDirs(handle.cgroupDirs.filter((d) => typeof d === 'string'));
+  if (Array.isArray(handle.cgroupDirs))
+    await destroyCgroupDirs(handle.cgroupDirs.filter((d) => typeof d === 'string'));
   return killed;
 }
 
-function spawnErrorOutcome(argv0: string, stage: number, errno: number, message: string, cwd: string): ExitOutcome {
+function spawnErrorOutcome(
+  argv0: string,
+  stage: number,
+  errno: number,
+  message: string,
+  cwd: string,
+): ExitOutcome {
   const name = ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
   const text = message.toLowerCase();
   switch (stage) {
@@ -188,7 +196,9 @@ class ProcessExecutor implements Executor {
     const wanted = opts.launcher ?? 'auto';
     const nativeOk = isNativeLauncherAvailable(opts.nativeLauncherPath);
     if (wanted === 'native' && !nativeOk) {
-      throw new Error(`native launcher not found at ${opts.nativeLauncherPath ?? 'native/build/ob-launcher'}`);
+      throw new Error(
+        `native launcher not found at ${opts.nativeLauncherPath ?? 'native/build/ob-launcher'}`,
+      );
     }
     this.launcherKind = wanted === 'auto' ? (nativeOk ? 'native' : 'node') : wanted;
     if (wanted === 'auto' && !nativeOk) {
@@ -216,7 +226,6 @@ class ProcessExecutor implements Executor {
   async start(spec: AttemptSpec): Promise<AttemptHandle> {
     if (this.closed) throw new Error('process executor is closed');
     if (this.byKey.has(spec.attemptKey)) throw new Error(`attempt ${spec.attemptKey} is already running`);
-    const argv0 = spec.command[0] ?? '';
     const env = this.buildEnv(spec);
     const bad =
       spec.command.length === 0
@@ -228,13 +237,20 @@ class ProcessExecutor implements Executor {
     try {
       await mkdir(spec.workDir, { recursive: true });
     } catch (err) {
-      return this.failEarly(spec, cannotStartOutcome(`creating workDir failed: ${(err as Error).message}`, 126));
+      return this.failEarly(
+        spec,
+        cannotStartOutcome(`creating workDir failed: ${(err as Error).message}`, 126),
+      );
     }
 
     let cgroup: AttemptCgroup | undefined;
     let pollLimitBytes: number | undefined;
     const wantsLimits = spec.resources.memoryMiB > 0 || spec.resources.vcpus > 0;
-    if ((this.resourceMode === 'cgroup-v1' || this.resourceMode === 'cgroup-v2') && this.layout && wantsLimits) {
+    if (
+      (this.resourceMode === 'cgroup-v1' || this.resourceMode === 'cgroup-v2') &&
+      this.layout &&
+      wantsLimits
+    ) {
       try {
         cgroup = createAttemptCgroup(this.layout, spec.taskId, spec.resources);
       } catch (err) {
@@ -279,7 +295,13 @@ class ProcessExecutor implements Executor {
     });
     this.byId.set(a.id, a);
     this.byKey.set(a.key, a);
-    launcher.start({ id: a.id, argv: spec.command, env, cwd: spec.workDir, cgroupProcs: cgroup?.procsFiles ?? [] });
+    launcher.start({
+      id: a.id,
+      argv: spec.command,
+      env,
+      cwd: spec.workDir,
+      cgroupProcs: cgroup?.procsFiles ?? [],
+    });
     const result = await started;
 
     if ('error' in result) {
@@ -302,7 +324,11 @@ class ProcessExecutor implements Executor {
     return handle;
   }
 
-  async stop(attemptKey: string, handle: AttemptHandle, opts: { graceMs: number; reason?: string }): Promise<void> {
+  async stop(
+    attemptKey: string,
+    handle: AttemptHandle,
+    opts: { graceMs: number; reason?: string },
+  ): Promise<void> {
     const a = this.byKey.get(attemptKey);
     if (!a) {
       // Not one of ours (e.g. from before a restart and never recovered): make sure nothing is left.
@@ -329,7 +355,11 @@ class ProcessExecutor implements Executor {
       }
       this.events.onExit(
         attemptKey,
-        { kind: 'hostLost', host: this.host, reason: 'the server restarted; its process launcher killed the attempt' },
+        {
+          kind: 'hostLost',
+          host: this.host,
+          reason: 'the server restarted; its process launcher killed the attempt',
+        },
         now,
       );
     }
@@ -338,7 +368,8 @@ class ProcessExecutor implements Executor {
   async close(): Promise<void> {
     this.closed = true;
     for (const a of this.byId.values()) if (a.killTimer) clearTimeout(a.killTimer);
-    const launcher = this.launcher ?? (this.launcherReady ? await this.launcherReady.catch(() => undefined) : undefined);
+    const launcher =
+      this.launcher ?? (this.launcherReady ? await this.launcherReady.catch(() => undefined) : undefined);
     if (launcher) await launcher.close();
     this.poller.stop();
     this.flushAll();
@@ -407,7 +438,9 @@ class ProcessExecutor implements Executor {
           this.poller.watch(r.pid, limit, (rss) => {
             if (a.finished) return;
             a.oomByPoll = true;
-            this.warn(`${a.key} uses ${Math.round(rss / 1048576)} MiB, over its ${a.spec.resources.memoryMiB} MiB: killing it`);
+            this.warn(
+              `${a.key} uses ${Math.round(rss / 1048576)} MiB, over its ${a.spec.resources.memoryMiB} MiB: killing it`,
+            );
             a.launcher.signal(a.id, SIGKILL, true);
           });
         }
@@ -425,7 +458,9 @@ class ProcessExecutor implements Executor {
       case 'spawnError': {
         const a = this.byId.get(r.id);
         if (!a) return;
-        a.onStarted?.({ error: spawnErrorOutcome(a.spec.command[0] ?? '', r.stage, r.errno, r.message, a.spec.workDir) });
+        a.onStarted?.({
+          error: spawnErrorOutcome(a.spec.command[0] ?? '', r.stage, r.errno, r.message, a.spec.workDir),
+        });
         a.onStarted = undefined;
         return;
       }
@@ -515,7 +550,9 @@ class ProcessExecutor implements Executor {
     const oom = a.oomByPoll || (a.cgroup !== undefined && cgroupSawOomKill(a.cgroup));
     const code = exitCodeOf(status);
     const outcome: ExitOutcome =
-      oom && code !== 0 ? { kind: 'oomKilled', exitCode: code, stoppedAt: at } : exitedOutcome(status, a.startedAt, at);
+      oom && code !== 0
+        ? { kind: 'oomKilled', exitCode: code, stoppedAt: at }
+        : exitedOutcome(status, a.startedAt, at);
     if (a.cgroup) this.track(destroyCgroupDirs(a.cgroup.dirs));
     this.emit(a, () => this.events.onExit(a.key, outcome, at));
   }
@@ -548,7 +585,11 @@ class ProcessExecutor implements Executor {
       };
       this.track(killStrays(strays).then(() => undefined));
       this.emit(a, () =>
-        this.events.onExit(a.key, { kind: 'hostLost', host: this.host, reason: `process launcher died: ${reason}` }, now),
+        this.events.onExit(
+          a.key,
+          { kind: 'hostLost', host: this.host, reason: `process launcher died: ${reason}` },
+          now,
+        ),
       );
     }
   }
@@ -562,7 +603,10 @@ class ProcessExecutor implements Executor {
 }
 
 /** Creates the process executor (kind `process`). */
-export function createProcessExecutor(ctx: ExecutorFactoryContext, opts: ProcessExecutorOptions = {}): Executor {
+export function createProcessExecutor(
+  ctx: ExecutorFactoryContext,
+  opts: ProcessExecutorOptions = {},
+): Executor {
   return new ProcessExecutor(ctx, opts);
 }
 
@@ -570,6 +614,8 @@ export function createProcessExecutor(ctx: ExecutorFactoryContext, opts: Process
 export function createProcessExecutorWithInfo(
   ctx: ExecutorFactoryContext,
   opts: ProcessExecutorOptions = {},
-): Executor & { readonly info: { launcher: LauncherKind; resources: ResourceMode; launcherPid: number | undefined } } {
+): Executor & {
+  readonly info: { launcher: LauncherKind; resources: ResourceMode; launcherPid: number | undefined };
+} {
   return new ProcessExecutor(ctx, opts);
 }

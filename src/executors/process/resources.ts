@@ -50,8 +50,14 @@ function readMounts(): MountEntry[] {
     const mountPoint = left[4];
     const fsType = right[0];
     if (root === undefined || mountPoint === undefined || fsType === undefined) continue;
-    const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-    out.push({ root: unescape(root), mountPoint: unescape(mountPoint), fsType, superOptions: (right[2] ?? '').split(',') });
+    const unescape = (s: string): string =>
+      s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+    out.push({
+      root: unescape(root),
+      mountPoint: unescape(mountPoint),
+      fsType,
+      superOptions: (right[2] ?? '').split(','),
+    });
   }
   return out;
 }
@@ -176,7 +182,11 @@ function hasSwap(): boolean {
 }
 
 /** Creates the attempt's cgroup(s) and writes its limits. Throws if the cgroup can't be made. */
-export function createAttemptCgroup(layout: CgroupLayout, taskId: string, res: ResourceAmounts): AttemptCgroup {
+export function createAttemptCgroup(
+  layout: CgroupLayout,
+  taskId: string,
+  res: ResourceAmounts,
+): AttemptCgroup {
   const name = taskId.replace(/[^A-Za-z0-9_.-]/g, '_');
   const memBytes = res.memoryMiB > 0 ? Math.floor(res.memoryMiB * MIB) : undefined;
   const quota = res.vcpus > 0 ? Math.max(1000, Math.round(res.vcpus * CFS_PERIOD_US)) : undefined;
@@ -186,7 +196,12 @@ export function createAttemptCgroup(layout: CgroupLayout, taskId: string, res: R
   };
   if (layout.version === 1) {
     const mem = mk(join(layout.memoryParent, name));
-    const cg: AttemptCgroup = { version: 1, dirs: [mem], procsFiles: [join(mem, 'cgroup.procs')], memoryDir: mem };
+    const cg: AttemptCgroup = {
+      version: 1,
+      dirs: [mem],
+      procsFiles: [join(mem, 'cgroup.procs')],
+      memoryDir: mem,
+    };
     if (memBytes !== undefined) writeFileSync(join(mem, 'memory.limit_in_bytes'), String(memBytes));
     if (hasSwap()) tryWrite(join(mem, 'memory.swappiness'), '0'); // a hard limit: don't swap instead
     if (layout.cpuParent && quota !== undefined) {
