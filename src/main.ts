@@ -20,6 +20,8 @@ import { JobEngine } from './engine/job-engine.js';
 import type { Executor } from './executors/executor.js';
 import { createExecutors } from './executors/registry.js';
 import { createLogStore, createLogsRoutes } from './wiring/logs.js';
+import { startLogRetention } from './loops/log-retention.js';
+import { startResourceLifecycle } from './loops/resource-lifecycle.js';
 import { SqliteStore, DataDirInUseError } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { VERSION } from './version.js';
@@ -92,6 +94,8 @@ export async function startServer(config: ServerConfig, opts: { clock?: Clock } 
       createExecutors({ events: execEvents, dataDir: config.dataDir, killGraceMs: config.killGraceMs }),
   });
 
+  // CREATING → VALID, UPDATING → VALID, DELETING → gone; finishes transitions a crash interrupted.
+  const lifecycle = startResourceLifecycle({ store, events, clock });
   const deps: BatchDeps = { store, clock, events, jobs: engine, defaultScope: scope };
   const batch = createBatchHandlers(deps, batchOperations);
   const logsRoutes = createLogsRoutes(logStore, clock);
@@ -123,6 +127,11 @@ export async function startServer(config: ServerConfig, opts: { clock?: Clock } 
   }
   engine.setEndpointUrl(running.url);
   await engine.start();
+  const retention = startLogRetention(logStore, {
+    intervalMs: 60_000,
+    clock: () => clock.now(),
+    onError: (err) => process.stderr.write(`openbatch: log retention: ${String(err)}\n`),
+  });
 
   let closed = false;
   return {
@@ -137,6 +146,8 @@ export async function startServer(config: ServerConfig, opts: { clock?: Clock } 
       closed = true;
       await running.close();
       await engine.stop();
+      await retention.stop();
+      await lifecycle.stop();
       await logStore.close();
       await store.close();
       try {

@@ -187,11 +187,13 @@ export class JobEngine implements JobService {
     const rows = await this.store.loadActiveJobs();
     const toRecover = new Map<string, { attemptKey: string; handle: Record<string, unknown> & { executor: string } }[]>();
     const lost: JobState[] = [];
-    for (const row of rows) {
-      const doc = JSON.parse(row.data) as JobDoc;
-      const st: JobState = { doc, version: row.version };
-      this.jobs.set(doc.jobId, st);
-    }
+    const resumeSpawn: JobState[] = [];
+    const loaded = rows.map((row) => ({ doc: JSON.parse(row.data) as JobDoc, version: row.version }));
+    // Parents first, so children can be filled in from them.
+    for (const st of loaded) if (st.doc.x.parentId === undefined) this.jobs.set(st.doc.jobId, st);
+    for (const st of loaded) if (st.doc.x.parentId !== undefined) this.jobs.set(st.doc.jobId, st);
+    await this.hydrate(loaded.map((l) => l.doc));
+    for (const st of loaded) st.doc.x.seq = this.seq++;
     for (const st of this.jobs.values()) {
       const d = st.doc;
       switch (d.status) {
@@ -199,7 +201,13 @@ export class JobEngine implements JobService {
           this.submittedIds.push(d.jobId);
           break;
         case 'PENDING':
-          if (d.x.parentId === undefined && d.arrayProperties?.size !== undefined) break;
+          if (isArrayParent(d)) {
+            if ((d.x.spawned ?? 0) < (d.arrayProperties?.size ?? 0)) {
+              d.x.spawnResumed = true;
+              resumeSpawn.push(st);
+            }
+            break;
+          }
           this.registerWaits(st);
           break;
         case 'RUNNABLE':
@@ -222,6 +230,11 @@ export class JobEngine implements JobService {
         default:
           break;
       }
+    }
+    for (const st of resumeSpawn) {
+      void this.spawnChildren(st).catch((err: unknown) => {
+        process.stderr.write(`openbatch: creating children of ${st.doc.jobId} failed: ${String(err)}\n`);
+      });
     }
     for (const st of lost) {
       this.finishAttempt(st, { kind: 'hostLost', host: st.doc.x.instanceId ?? os.hostname() }, this.clock.now());
@@ -490,40 +503,109 @@ export class JobEngine implements JobService {
       },
     };
 
-    const docs: JobDoc[] = [parent];
     if (arraySize !== undefined) {
-      parent.x.summary = { SUBMITTED: 0, PENDING: 0, RUNNABLE: 0, STARTING: 0, RUNNING: 0, SUCCEEDED: 0, FAILED: 0 };
-      parent.x.summary.PENDING = arraySize;
+      parent.x.summary = { SUBMITTED: 0, PENDING: arraySize, RUNNABLE: 0, STARTING: 0, RUNNING: 0, SUCCEEDED: 0, FAILED: 0 };
       parent.arrayProperties!.statusSummaryLastUpdatedAt = now;
-      for (let i = 0; i < arraySize; i++) {
-        const childId = `${jobId}:${i}`;
-        docs.push({
-          ...parent,
-          jobArn: `${parent.jobArn}:${i}`,
-          jobId: childId,
-          status: JobStatus.PENDING,
-          arrayProperties: { index: i },
-          attempts: [],
-          x: { ...parent.x, summary: undefined as never, parentId: jobId, index: i },
-        });
-        delete docs[docs.length - 1]!.x.summary;
-      }
+      // Children are created by the scheduler cycle (see spawnChildren): SubmitJob stays O(1).
+      parent.x.spawned = 0;
     }
-    const rows = docs.map((d) => this.toRow(d, 1));
-    await this.store.insertJobs(rows);
+    await this.insertDurably([this.toRow(parent, 1)]);
 
     // From here on, no awaits: register in memory atomically.
-    for (const d of docs) {
-      const st: JobState = { doc: d, version: 1 };
-      this.jobs.set(d.jobId, st);
-      d.x.seq = this.seq++;
-    }
+    parent.x.seq = this.seq++;
+    this.jobs.set(jobId, { doc: parent, version: 1 });
     this.submittedIds.push(jobId);
-    for (let i = 1; i < docs.length; i++) this.submittedIds.push(docs[i]!.jobId);
     this.counters.submitted++;
     this.events.emit('job:submitted', { jobId, jobName, jobQueueArn: queue.jobQueueArn, at: now, ...(arraySize ? { arraySize } : {}) });
     this.kick();
     return { jobArn: parent.jobArn, jobName, jobId };
+  }
+
+  /**
+   * Create an array parent's children (`<parentId>:<i>`, PENDING, createdAt = spawn time) in
+   * chunks, each chunk durable before its children are evaluated. Resumable after a crash:
+   * `x.spawned` counts children already stored.
+   */
+  private async spawnChildren(p: JobState): Promise<void> {
+    const d = p.doc;
+    const size = d.arrayProperties?.size ?? 0;
+    const CHUNK = 2000;
+    while ((d.x.spawned ?? size) < size && !this.stopped && !isTerminal(d.status)) {
+      const from = d.x.spawned!;
+      const to = Math.min(size, from + CHUNK);
+      const now = this.clock.now();
+      const children: JobDoc[] = [];
+      const x = { ...d.x };
+      delete x.summary;
+      delete x.spawned;
+      for (let i = from; i < to; i++) {
+        children.push({
+          ...d,
+          jobArn: `${d.jobArn}:${i}`,
+          jobId: `${d.jobId}:${i}`,
+          status: JobStatus.PENDING,
+          createdAt: now,
+          arrayProperties: { index: i },
+          attempts: [],
+          x: { ...x, parentId: d.jobId, index: i },
+        });
+        const c = children[children.length - 1]!;
+        delete c.statusReason;
+        delete c.isCancelled;
+        delete c.isTerminated;
+      }
+      const existing = d.x.spawnResumed ? new Set((await this.store.getJobs(children.map((c) => c.jobId))).map((r) => r.jobId)) : undefined;
+      const fresh = existing ? children.filter((c) => !existing.has(c.jobId)) : children;
+      await this.store.insertJobs(fresh.map((c) => this.toRow(c, 1)));
+      for (const c of fresh) {
+        c.x.seq = this.seq++;
+        this.jobs.set(c.jobId, { doc: c, version: 1 });
+        this.submittedIds.push(c.jobId);
+      }
+      d.x.spawned = to;
+      delete d.x.spawnResumed;
+      this.markDirty(p);
+      await this.flush();
+      this.kick();
+      if (to < size) await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  private pendingInserts: { rows: JobRow[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private insertScheduled = false;
+
+  /**
+   * Group commit: submissions that arrive in the same event-loop turn are inserted in one
+   * transaction; each caller's promise resolves once its rows are durable.
+   */
+  private insertDurably(rows: JobRow[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pendingInserts.push({ rows, resolve, reject });
+      if (this.insertScheduled) return;
+      this.insertScheduled = true;
+      setImmediate(() => void this.flushInserts());
+    });
+  }
+
+  private async flushInserts(): Promise<void> {
+    this.insertScheduled = false;
+    const batch = this.pendingInserts;
+    this.pendingInserts = [];
+    if (batch.length === 0) return;
+    try {
+      await this.store.insertJobs(batch.length === 1 ? batch[0]!.rows : batch.flatMap((b) => b.rows));
+      for (const b of batch) b.resolve();
+    } catch {
+      // One bad batch member must not fail the others: retry them one by one.
+      for (const b of batch) {
+        try {
+          await this.store.insertJobs(b.rows);
+          b.resolve();
+        } catch (err) {
+          b.reject(err);
+        }
+      }
+    }
   }
 
   private executorKindForQueue(ceRefs: readonly string[]): string {
@@ -536,6 +618,51 @@ export class JobEngine implements JobService {
 
   private toRow(d: JobDoc, version: number): JobRow {
     return {
+      ...this.rowKeys(d, version),
+      data: JSON.stringify(d.x.parentId !== undefined ? this.slimChild(d) : d),
+    };
+  }
+
+  /**
+   * An array child stores only what differs from its parent; the shared parts (container before
+   * the first attempt, parameters, tags, retry strategy...) are filled back in by `hydrate()`.
+   */
+  private slimChild(d: JobDoc): JobDoc {
+    const parent = this.jobs.get(d.x.parentId!)?.doc ?? this.finished.get(d.x.parentId!)?.doc;
+    if (!parent) return d;
+    const slim: Record<string, unknown> = {};
+    const omitted: string[] = [];
+    for (const [k, v] of Object.entries(d)) {
+      if (SHAREABLE.has(k) && v === (parent as unknown as Record<string, unknown>)[k]) omitted.push(k);
+      else slim[k] = v;
+    }
+    if (omitted.length === 0) return d;
+    slim.x = { ...d.x, slim: omitted };
+    return slim as unknown as JobDoc;
+  }
+
+  /** Fill the shared fields of slim array children from their parents. */
+  private async hydrate(docs: JobDoc[]): Promise<JobDoc[]> {
+    const need = new Set<string>();
+    for (const d of docs) if (d.x.slim && d.x.parentId && !this.parentDoc(d.x.parentId)) need.add(d.x.parentId);
+    const fetched = new Map<string, JobDoc>();
+    if (need.size) for (const row of await this.store.getJobs([...need])) fetched.set(row.jobId, JSON.parse(row.data) as JobDoc);
+    for (const d of docs) {
+      if (!d.x.slim || !d.x.parentId) continue;
+      const p = this.parentDoc(d.x.parentId) ?? fetched.get(d.x.parentId);
+      if (!p) continue;
+      for (const k of d.x.slim) (d as unknown as Record<string, unknown>)[k] = (p as unknown as Record<string, unknown>)[k];
+      delete d.x.slim;
+    }
+    return docs;
+  }
+
+  private parentDoc(id: string): JobDoc | undefined {
+    return this.jobs.get(id)?.doc ?? this.finished.get(id)?.doc;
+  }
+
+  private rowKeys(d: JobDoc, version: number): Omit<JobRow, 'data'> {
+    return {
       jobId: d.jobId,
       jobQueueArn: d.jobQueue,
       status: d.status,
@@ -545,7 +672,6 @@ export class JobEngine implements JobService {
       shareIdentifier: d.shareIdentifier ?? null,
       createdAt: d.createdAt,
       version,
-      data: JSON.stringify(d),
     };
   }
 
@@ -693,6 +819,7 @@ export class JobEngine implements JobService {
         this.moveToFinal(child, 'FAILED', reason);
       }
       if (flags?.cancelled) d.isCancelled = true;
+      this.abandonUnspawned(st);
       // The parent ends when its last child does (see updateParentSummary).
       d.statusReason = reason;
       this.markDirty(st);
@@ -701,6 +828,19 @@ export class JobEngine implements JobService {
     }
     if (flags?.cancelled) d.isCancelled = true;
     this.moveToFinal(st, 'FAILED', reason);
+  }
+
+  /** Children not created yet of a cancelled/terminated parent are never created: count them FAILED. */
+  private abandonUnspawned(p: JobState): void {
+    const d = p.doc;
+    const size = d.arrayProperties?.size ?? 0;
+    const spawned = d.x.spawned ?? size;
+    if (spawned >= size || !d.x.summary) return;
+    const n = size - spawned;
+    d.x.summary.PENDING = (d.x.summary.PENDING ?? n) - n;
+    d.x.summary.FAILED = (d.x.summary.FAILED ?? 0) + n;
+    d.x.spawned = size;
+    this.markDirty(p);
   }
 
   private childrenOf(parentId: string): JobState[] {
@@ -811,7 +951,9 @@ export class JobEngine implements JobService {
       if (d.status === 'SUBMITTED') {
         if (isArrayParent(d)) {
           this.setStatus(st, JobStatus.PENDING);
-          if (d.x.cancelRequested !== undefined) this.failPendingTree(st, d.x.cancelRequested, { cancelled: true });
+          void this.spawnChildren(st).catch((err: unknown) => {
+            process.stderr.write(`openbatch: creating children of ${d.jobId} failed: ${String(err)}\n`);
+          });
           continue;
         }
         const waits = this.computeWaits(st);
@@ -901,30 +1043,7 @@ export class JobEngine implements JobService {
     for (const [arn, rec] of this.queues) {
       const q = rec.data.detail;
       const list = this.runnable.get(arn);
-      const candidates: CandidateJob[] = [];
-      if (list && list.live > 0) {
-        // Compact lazily-removed entries when they dominate.
-        if (list.entries.length > 2 * list.live + 64) {
-          list.entries = list.entries.filter((e) => this.jobs.get(e.jobId)?.doc.status === 'RUNNABLE');
-          list.live = list.entries.length;
-        }
-        const limit = q.schedulingPolicyArn ? 20_000 : 5_000;
-        for (const e of list.entries) {
-          const st = this.jobs.get(e.jobId);
-          if (!st || st.doc.status !== 'RUNNABLE') continue;
-          candidates.push({
-            jobId: e.jobId,
-            req: st.doc.x.req,
-            consumables: st.doc.x.consumables,
-            ...(st.doc.shareIdentifier !== undefined ? { shareIdentifier: st.doc.shareIdentifier } : {}),
-            schedulingPriority: st.doc.schedulingPriority ?? 0,
-            createdAt: e.createdAt,
-            seq: e.seq,
-            ...(st.doc.statusReason !== undefined ? { statusReason: st.doc.statusReason } : {}),
-          });
-          if (candidates.length >= limit) break;
-        }
-      }
+      const candidates = this.candidatesOf(arn, list, q.schedulingPolicyArn ? 20_000 : Infinity);
       const policy = q.schedulingPolicyArn ? this.policies.get(q.schedulingPolicyArn) : undefined;
       let fairshare: FairshareView | undefined;
       if (policy) fairshare = this.fairshare.view(arn, policy, this.clock.now());
@@ -941,6 +1060,35 @@ export class JobEngine implements JobService {
     const consumables = new Map<string, number>();
     for (const [arn, info] of this.consumableTotals) consumables.set(arn, info.total - (info.type === 'NON_REPLENISHABLE' ? 0 : (this.consumableUsed.get(arn) ?? 0)));
     return { queues, computeEnvironments: ceViews, consumables };
+  }
+
+  /** RUNNABLE jobs of a queue in FIFO order, produced lazily (the scheduler stops early). */
+  private *candidatesOf(queueArn: string, list: RunnableList | undefined, limit: number): Generator<CandidateJob> {
+    if (!list || list.live <= 0) return;
+    // Compact lazily-removed entries when they dominate.
+    if (list.entries.length > 2 * list.live + 64) {
+      list.entries = list.entries.filter((e) => {
+        const st = this.jobs.get(e.jobId);
+        return st !== undefined && st.doc.status === 'RUNNABLE' && st.doc.jobQueue === queueArn;
+      });
+      list.live = list.entries.length;
+    }
+    let n = 0;
+    for (const e of list.entries) {
+      const st = this.jobs.get(e.jobId);
+      if (!st || st.doc.status !== 'RUNNABLE' || st.doc.jobQueue !== queueArn) continue;
+      yield {
+        jobId: e.jobId,
+        req: st.doc.x.req,
+        consumables: st.doc.x.consumables,
+        ...(st.doc.shareIdentifier !== undefined ? { shareIdentifier: st.doc.shareIdentifier } : {}),
+        schedulingPriority: st.doc.schedulingPriority ?? 0,
+        createdAt: e.createdAt,
+        seq: e.seq,
+        ...(st.doc.statusReason !== undefined ? { statusReason: st.doc.statusReason } : {}),
+      };
+      if (++n >= limit) return;
+    }
   }
 
   private capacityOf(ce: ComputeEnvironmentDoc): { total: { vcpus: number; memoryMiB: number; gpus: number }; maxJob: { vcpus: number; memoryMiB: number; gpus: number } } {
@@ -1001,7 +1149,9 @@ export class JobEngine implements JobService {
     const region = parseArn(d.jobArn)?.region ?? 'us-east-1';
     const account = parseArn(d.jobArn)?.accountId ?? '123456789012';
     const cluster = `openbatch-${ce.data.detail.computeEnvironmentName}`;
-    const c = d.container as Record<string, unknown>;
+    // Array children share the parent's container object until they run: copy before writing.
+    const c = { ...(d.container as Record<string, unknown>) };
+    d.container = c;
     c.taskArn = `arn:aws:ecs:${region}:${account}:task/${cluster}/${d.x.taskId}`;
     c.containerInstanceArn = `arn:aws:ecs:${region}:${account}:container-instance/${cluster}/${d.x.instanceId}`;
     delete c.exitCode;
@@ -1114,6 +1264,7 @@ export class JobEngine implements JobService {
   // ------------------------------------------------------------------------------------------
 
   private onRunning(key: string, at: number, _info?: { host?: string }): void {
+    if (this.stopped) return;
     const id = this.attemptIndex.get(key);
     const st = id ? this.jobs.get(id) : undefined;
     if (!st || st.doc.status !== 'STARTING') return;
@@ -1128,6 +1279,8 @@ export class JobEngine implements JobService {
   }
 
   private onExit(key: string, outcome: ExitOutcome, at: number): void {
+    // After stop() the attempts stay STARTING/RUNNING in the store; the next start treats them as lost hosts.
+    if (this.stopped) return;
     const id = this.attemptIndex.get(key);
     const st = id ? this.jobs.get(id) : undefined;
     if (!st || (st.doc.status !== 'STARTING' && st.doc.status !== 'RUNNING')) return;
@@ -1367,6 +1520,7 @@ export class JobEngine implements JobService {
     if (isArrayParent(d)) {
       d.isTerminated = true;
       d.statusReason = reason;
+      this.abandonUnspawned(st);
       for (const child of this.childrenOf(d.jobId)) this.terminateOne(child, reason);
       this.markDirty(st);
       this.maybeFinishParent(st);
@@ -1449,7 +1603,8 @@ export class JobEngine implements JobService {
       else missing.push(id);
     }
     if (missing.length) {
-      for (const row of await this.store.getJobs(missing)) found.set(row.jobId, JSON.parse(row.data) as JobDoc);
+      const docs = await this.hydrate((await this.store.getJobs(missing)).map((row) => JSON.parse(row.data) as JobDoc));
+      for (const d of docs) found.set(d.jobId, d);
     }
     const seen = new Set<string>();
     for (const id of jobIds) {
@@ -1547,7 +1702,7 @@ export class JobEngine implements JobService {
           if (jdPrefix ? !name.startsWith(jdName) : name !== jdName) continue;
         }
         const mem = this.jobs.get(row.jobId) ?? this.finished.get(row.jobId);
-        const doc = mem?.doc ?? (JSON.parse(row.data) as JobDoc);
+        const doc = mem?.doc ?? (await this.hydrate([JSON.parse(row.data) as JobDoc]))[0]!;
         if (status !== undefined && doc.status !== status) continue;
         if (summaries.length === maxResults) {
           more = true;
@@ -1572,7 +1727,13 @@ export class JobEngine implements JobService {
     const snap = this.snapshot();
     const qv = snap.queues.find((q) => q.arn === rec.arn);
     const { orderCandidates } = await import('../core/scheduler/schedule.js');
-    const ordered = qv ? orderCandidates(qv).slice(0, 100) : [];
+    const ordered: CandidateJob[] = [];
+    if (qv) {
+      for (const c of orderCandidates(qv)) {
+        ordered.push(c);
+        if (ordered.length >= 100) break;
+      }
+    }
     const jobs = ordered.map((c) => {
       const st = this.jobs.get(c.jobId);
       return { jobArn: st?.doc.jobArn ?? c.jobId, earliestTimeAtPosition: st?.doc.x.runnableAt ?? c.createdAt };
@@ -1690,6 +1851,9 @@ export class JobEngine implements JobService {
     if (this.activeJobCount(jobQueueArn) > 0) throw new ConflictError(`Job queue ${jobQueueArn} still has unfinished jobs`);
   }
 }
+
+/** JobDoc fields an array child may share with its parent (by reference). */
+const SHAREABLE = new Set(['container', 'parameters', 'tags', 'dependsOn', 'retryStrategy', 'timeout', 'platformCapabilities', 'jobDefinition', 'consumableResourceProperties']);
 
 function attemptKey(d: JobDoc): string {
   return `${d.jobId}#${d.x.attempt}`;

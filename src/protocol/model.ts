@@ -140,7 +140,9 @@ function check(
         out.push({ path: at, message: `Expected a string at '${at}' but found ${describe(value)}` });
         return;
       }
-      if (shape.enum && !shape.enum.includes(value)) {
+      // "" means "unset" on updates (Terraform); RetryAction is case-insensitive (Terraform sends `retry`/`exit`).
+      const ci = CASE_INSENSITIVE_ENUMS.has(shapeName);
+      if (shape.enum && value !== '' && !shape.enum.some((e) => e === value || (ci && e.toUpperCase() === value.toUpperCase()))) {
         out.push({ path: at, message: `Value '${value}' at '${at}' failed to satisfy constraint: Member must satisfy enum value set: [${shape.enum.join(', ')}]` });
       }
       if (shape.min !== undefined && value.length < shape.min) {
@@ -188,6 +190,8 @@ function check(
       return;
   }
 }
+
+const CASE_INSENSITIVE_ENUMS = new Set(['RetryAction']);
 
 function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;

@@ -78,8 +78,14 @@ export interface JobInternal {
   summary?: Record<string, number>;
   /** Executor-specific extra command prefix etc. (reserved). */
   queueName: string;
-  /** Bumped when the record changes; copied to the row for compare-and-set. */
+  /** FIFO tie-breaker assigned in memory. */
   seq?: number;
+  /** Array parent: children created so far (they are spawned in chunks after SubmitJob). */
+  spawned?: number;
+  /** Array parent loaded after a restart with children still to spawn: skip ones already stored. */
+  spawnResumed?: boolean;
+  /** Stored form of an array child: fields omitted because they equal the parent's. */
+  slim?: string[];
 }
 
 export interface JobDoc {

@@ -65,8 +65,8 @@ export interface QueueView {
   /** ENABLED and VALID/UPDATING. A disabled queue places nothing new. */
   usable: boolean;
   computeEnvironmentArns: readonly string[];
-  /** RUNNABLE jobs in FIFO order. */
-  candidates: readonly CandidateJob[];
+  /** RUNNABLE jobs in FIFO order. May be lazy: the scheduler stops reading when the queue's turn ends. */
+  candidates: Iterable<CandidateJob>;
   fairshare?: FairshareView;
 }
 
@@ -126,7 +126,7 @@ export function neverFitReason(req: Requirements, ces: readonly ComputeEnvironme
 }
 
 /** Dispatch order inside a queue: FIFO, or fair share (lowest weighted usage first, then priority, then FIFO). */
-export function orderCandidates(q: QueueView): readonly CandidateJob[] {
+export function orderCandidates(q: QueueView): Iterable<CandidateJob> {
   const fs = q.fairshare;
   if (!fs) return q.candidates;
   // Group per share (each group already FIFO), order each group by schedulingPriority desc (stable).
@@ -188,12 +188,14 @@ export function schedule(snapshot: SchedulerSnapshot, opts: ScheduleOptions): Pl
 
   const queues = [...snapshot.queues].sort((a, b) => b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const q of queues) {
-    if (!q.usable || q.candidates.length === 0) continue;
+    if (!q.usable) continue;
     const ces = q.computeEnvironmentArns
       .map((arn) => snapshot.computeEnvironments.get(arn))
       .filter((c): c is ComputeEnvironmentView => c !== undefined);
     const usableCes = ces.filter((c) => c.usable);
     if (usableCes.length === 0) continue;
+    // Nothing can start while every environment of the queue is full: skip the scan.
+    if (usableCes.every((c) => isFull(c, free.get(c.arn)!))) continue;
 
     // Fair share: hold back computeReservation for shares that are not active yet.
     let reserveFor: ((share: string) => number) | undefined;
@@ -211,6 +213,7 @@ export function schedule(snapshot: SchedulerSnapshot, opts: ScheduleOptions): Pl
       const reason = neverFitReason(job.req, ces);
       if (reason) {
         if (job.statusReason !== reason) blocked.push({ jobId: job.jobId, reason });
+        else if (++misses > opts.maxScanPerQueue) break; // reported already: counts as a miss
         continue;
       }
       if (!consumablesFree(job.consumables, consumables)) {
@@ -235,16 +238,15 @@ export function schedule(snapshot: SchedulerSnapshot, opts: ScheduleOptions): Pl
       if (!placed) {
         if (++misses > opts.maxScanPerQueue) break;
         // Every environment of this queue is full: nothing behind this job can fit either.
-        if (usableCes.every((c) => {
-          const f = free.get(c.arn)!;
-          return f.vcpus <= EPS || (c.total.memoryMiB > 0 && f.memoryMiB <= EPS);
-        })) {
-          break;
-        }
+        if (usableCes.every((c) => isFull(c, free.get(c.arn)!))) break;
       }
     }
   }
   return { placements, blocked, scanned };
+}
+
+function isFull(ce: ComputeEnvironmentView, f: Capacity): boolean {
+  return f.vcpus <= EPS || (ce.total.memoryMiB > 0 && f.memoryMiB <= EPS);
 }
 
 function consumablesFree(needs: readonly ConsumableNeed[], avail: ReadonlyMap<string, number>): boolean {
