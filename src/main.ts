@@ -22,6 +22,7 @@ import { createExecutors } from './executors/registry.js';
 import { createLogStore, createLogsRoutes } from './wiring/logs.js';
 import { startLogRetention } from './loops/log-retention.js';
 import { startResourceLifecycle } from './loops/resource-lifecycle.js';
+import { startJobRetention } from './loops/job-retention.js';
 import { SqliteStore, DataDirInUseError } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { VERSION } from './version.js';
@@ -127,6 +128,12 @@ export async function startServer(config: ServerConfig, opts: { clock?: Clock } 
   }
   engine.setEndpointUrl(running.url);
   await engine.start();
+  const jobRetention = startJobRetention(store, {
+    retentionDays: config.jobRetentionDays,
+    intervalMs: 3_600_000,
+    clock: () => clock.now(),
+    onError: (err) => process.stderr.write(`openbatch: job retention: ${String(err)}\n`),
+  });
   const retention = startLogRetention(logStore, {
     intervalMs: 60_000,
     clock: () => clock.now(),
@@ -147,6 +154,7 @@ export async function startServer(config: ServerConfig, opts: { clock?: Clock } 
       await running.close();
       await engine.stop();
       await retention.stop();
+      await jobRetention.stop();
       await lifecycle.stop();
       await logStore.close();
       await store.close();
