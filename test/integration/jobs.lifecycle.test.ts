@@ -142,6 +142,19 @@ describe('lifecycle', () => {
   });
 });
 
+describe('resources', () => {
+  it('kills a job above its MEMORY with the OOM reason', async () => {
+    const arn = await jd('hog', ['python3', '-c', 'import time\nx = bytearray(400 * 1024 * 1024)\nfor i in range(0, len(x), 4096): x[i] = 1\ntime.sleep(5)'], {
+      containerProperties: { resourceRequirements: [{ type: 'VCPU', value: '1' }, { type: 'MEMORY', value: '64' }] },
+    });
+    const j = await waitStatus(await submit({ jobDefinition: arn }), ['SUCCEEDED', 'FAILED'], 30_000);
+    expect(j.status).toBe('FAILED');
+    expect(j.container?.reason).toBe('OutOfMemoryError: Container killed due to memory usage');
+    expect(j.container?.exitCode).toBe(137);
+    expect(j.statusReason).toBe('Essential container in task exited');
+  });
+});
+
 describe('retries', () => {
   it('retries failed attempts up to retryStrategy.attempts with AWS_BATCH_JOB_ATTEMPT counting up', async () => {
     const arn = await jd('flaky', ['sh', '-c', 'echo attempt $AWS_BATCH_JOB_ATTEMPT; [ "$AWS_BATCH_JOB_ATTEMPT" -ge 3 ]'], {
