@@ -194,6 +194,24 @@ export class JobEngine implements JobService {
     for (const st of loaded) if (st.doc.x.parentId !== undefined) this.jobs.set(st.doc.jobId, st);
     await this.hydrate(loaded.map((l) => l.doc));
     for (const st of loaded) st.doc.x.seq = this.seq++;
+    // Dependencies that finished before the restart: learn their final status from the store.
+    const depIds = new Set<string>();
+    for (const st of loaded) {
+      const d = st.doc;
+      if (d.status !== 'SUBMITTED' && d.status !== 'PENDING') continue;
+      for (const id of d.x.waitingOn ?? []) depIds.add(id);
+      for (const dep of d.dependsOn) if (dep.jobId) depIds.add(dep.jobId);
+      if (d.x.parentId !== undefined && d.x.index !== undefined && d.x.index > 0) depIds.add(`${d.x.parentId}:${d.x.index - 1}`);
+      for (const dep of d.dependsOn) if (dep.type === 'N_TO_N' && dep.jobId && d.x.index !== undefined) depIds.add(`${dep.jobId}:${d.x.index}`);
+    }
+    for (const id of [...depIds]) if (this.jobs.has(id)) depIds.delete(id);
+    const depList = [...depIds];
+    for (let i = 0; i < depList.length; i += 500) {
+      for (const row of await this.store.getJobs(depList.slice(i, i + 500))) {
+        if (isTerminal(row.status)) this.terminalStatusCache.set(row.jobId, row.status);
+      }
+    }
+    const resolveAfterLoad: JobState[] = [];
     for (const st of this.jobs.values()) {
       const d = st.doc;
       switch (d.status) {
@@ -208,7 +226,7 @@ export class JobEngine implements JobService {
             }
             break;
           }
-          this.registerWaits(st);
+          resolveAfterLoad.push(st);
           break;
         case 'RUNNABLE':
           this.addRunnable(st);
@@ -230,6 +248,23 @@ export class JobEngine implements JobService {
         default:
           break;
       }
+    }
+    // PENDING jobs: drop dependencies that succeeded meanwhile, fail those whose dependency failed.
+    for (const st of resolveAfterLoad) {
+      const d = st.doc;
+      if (d.status !== 'PENDING') continue;
+      const waits = (d.x.waitingOn ?? []).filter((id) => this.jobs.has(id) || this.terminalStatusCache.get(id) !== 'SUCCEEDED');
+      if (waits.some((id) => !this.jobs.has(id) && this.terminalStatusCache.get(id) === 'FAILED')) {
+        this.moveToFinal(st, 'FAILED', StatusReason.DEPENDENT_JOB_FAILED);
+        continue;
+      }
+      // A dependency id neither active nor known as finished can only be an array child not spawned yet.
+      d.x.waitingOn = waits;
+      if (waits.length === 0) {
+        delete d.x.waitingOn;
+        if (d.x.parentId !== undefined) this.submittedIds.push(d.jobId);
+        else this.pendingReady(st);
+      } else this.registerWaits(st);
     }
     for (const st of resumeSpawn) {
       void this.spawnChildren(st).catch((err: unknown) => {
@@ -995,18 +1030,16 @@ export class JobEngine implements JobService {
     }
     const waits: string[] = [];
     for (const id of ids) {
-      const mem = this.jobs.get(id);
-      if (mem) {
+      if (this.jobs.has(id)) {
         waits.push(id);
         continue;
       }
-      const fin = this.finished.get(id);
-      const status = fin?.doc.status ?? this.terminalStatusCache.get(id);
+      const status = this.finished.get(id)?.doc.status ?? this.terminalStatusCache.get(id);
       if (status === 'FAILED') return 'failed';
       if (status === 'SUCCEEDED') continue;
-      // Not in memory: it finished earlier. Its status was recorded at submit time.
-      const known = this.terminalStatusCache.get(id);
-      if (known === 'FAILED') return 'failed';
+      // An array child that its (active) parent has not created yet: wait for it.
+      const colon = id.lastIndexOf(':');
+      if (colon > 0 && this.jobs.has(id.slice(0, colon))) waits.push(id);
     }
     return waits;
   }
