@@ -39,6 +39,7 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
   beforeAll(async () => {
     server = await startPostgres();
     admin = new pg.Pool({ connectionString: server.url, max: 2 });
+    admin.on('error', () => undefined); // idle admin connections see the server's shutdown at teardown
   }, 120_000);
 
   afterAll(async () => {
@@ -379,6 +380,41 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
         expect(again.map((r) => r.jobId)).toEqual(['a']);
       } finally {
         await close();
+      }
+    });
+
+    it('notify/listen wakes another node, is scoped by schema, and survives a dropped listener connection', async () => {
+      const { stores, close } = await nodes(2);
+      const other = await nodes(1);
+      const [a, b] = stores as [PostgresStore, PostgresStore];
+      try {
+        const got: string[] = [];
+        const crossTalk: string[] = [];
+        const unlisten = await b.listen('sched', (p) => got.push(p));
+        await other.stores[0]!.listen('sched', (p) => crossTalk.push(p));
+        const waitFor = async (n: number): Promise<void> => {
+          for (let i = 0; i < 200 && got.length < n; i++) await sleep(25);
+        };
+        await a.notify('sched', 'job-1');
+        await waitFor(1);
+        expect(got).toEqual(['job-1']);
+        await expect(a.notify('sched', 'x'.repeat(8000))).rejects.toThrow(/8000/);
+        // kill the listener's backend: it reconnects and re-LISTENs
+        await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'openbatch-listener'`);
+        for (let i = 0; i < 100 && got.length < 2; i++) {
+          await a.notify('sched', 'after-reconnect');
+          await sleep(100);
+        }
+        expect(got).toContain('after-reconnect');
+        expect(crossTalk).toEqual([]);
+        await unlisten();
+        const n = got.length;
+        await a.notify('sched', 'ignored');
+        await sleep(200);
+        expect(got.length).toBe(n);
+      } finally {
+        await close();
+        await other.close();
       }
     });
 

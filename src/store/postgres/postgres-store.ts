@@ -29,6 +29,7 @@ import type {
   ResourceRecord,
   StoreCapabilities,
 } from '../store.js';
+import { NotificationListener } from './listener.js';
 import { migrate, quoteIdent } from './migrate.js';
 import { MIGRATIONS } from './migrations.js';
 import { ACQUIRE_LEASE } from './queries/acquire-lease.js';
@@ -166,6 +167,9 @@ export class PostgresStore implements ClusterStore {
   private readonly pool: pg.Pool;
   private readonly clock: () => number;
   private closed = false;
+  private listener: NotificationListener | undefined;
+  private readonly url: string;
+  private readonly onError: (err: Error) => void;
 
   /** Prefer `createPostgresStore`, which also migrates. */
   constructor(opts: PostgresStoreOptions) {
@@ -190,8 +194,9 @@ export class PostgresStore implements ClusterStore {
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: 15_000,
     });
-    const onError = opts.onError ?? (() => undefined);
-    this.pool.on('error', onError);
+    this.url = opts.url;
+    this.onError = opts.onError ?? (() => undefined);
+    this.pool.on('error', this.onError);
   }
 
   /** Applies pending migrations under a cluster-wide advisory lock. Returns the ids applied. */
@@ -491,9 +496,29 @@ export class PostgresStore implements ClusterStore {
     }));
   }
 
+  /** `ob:<schema>:<channel>` so several schemas (tests, tenants) on one database don't cross-talk. */
+  private channel(name: string): string {
+    if (!/^[a-z0-9_:.-]{1,40}$/i.test(name)) throw new Error(`invalid channel name ${JSON.stringify(name)}`);
+    const full = `ob:${this.schema}:${name}`;
+    if (Buffer.byteLength(full) > 63) throw new Error(`channel name ${full} is longer than 63 bytes`);
+    return full;
+  }
+
+  async notify(channel: string, payload = ''): Promise<void> {
+    if (Buffer.byteLength(payload) >= 8000) throw new Error('notify payload must be < 8000 bytes (send ids, not data)');
+    await this.pool.query({ name: 'ob_notify', text: 'SELECT pg_notify($1, $2)', values: [this.channel(channel), payload] });
+  }
+
+  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+    if (this.closed) throw new Error('store is closed');
+    this.listener ??= new NotificationListener(this.url, this.onError);
+    return this.listener.subscribe(this.channel(channel), onMessage);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.listener?.close();
     await this.pool.end();
   }
 
