@@ -204,7 +204,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Ru
       stopped = true;
       leftovers.delete(dir);
       try {
-        await pgCtl(['-D', dataDir, '-m', 'fast', '-w', 'stop']);
+        await pgCtl(['-D', dataDir, '-m', 'fast', '-w', '-t', '15', 'stop']);
       } catch {
         await pgCtl(['-D', dataDir, '-m', 'immediate', 'stop']).catch(() => undefined);
       }
