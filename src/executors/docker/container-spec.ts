@@ -86,7 +86,11 @@ export function hostGatewayName(engineKind: 'docker' | 'podman'): string {
  *  - `none`: there is no route to the server at all; left as is (documented);
  *  - any other network: loopback → the engine's host gateway name.
  */
-export function rewriteEndpointUrl(url: string, networkMode: string, engineKind: 'docker' | 'podman'): string {
+export function rewriteEndpointUrl(
+  url: string,
+  networkMode: string,
+  engineKind: 'docker' | 'podman',
+): string {
   if (networkMode === 'host' || networkMode === 'none') return url;
   let u: URL;
   try {
@@ -115,7 +119,9 @@ export function buildContainerPlan(spec: AttemptSpec, opts: ContainerSpecOptions
 
   const env: string[] = [];
   for (const [k, v] of Object.entries(spec.environment)) {
-    env.push(`${k}=${k === 'AWS_ENDPOINT_URL' ? rewriteEndpointUrl(v, opts.networkMode, opts.engineKind) : v}`);
+    env.push(
+      `${k}=${k === 'AWS_ENDPOINT_URL' ? rewriteEndpointUrl(v, opts.networkMode, opts.engineKind) : v}`,
+    );
   }
 
   const host: Obj = { NetworkMode: opts.networkMode };
@@ -153,7 +159,8 @@ export function buildContainerPlan(spec: AttemptSpec, opts: ContainerSpecOptions
     const n = str(u['name']);
     const soft = num(u['softLimit']);
     const hard = num(u['hardLimit']);
-    if (!n || soft === undefined || hard === undefined) throw new ContainerSpecError(`invalid ulimit ${JSON.stringify(u)}`);
+    if (!n || soft === undefined || hard === undefined)
+      throw new ContainerSpecError(`invalid ulimit ${JSON.stringify(u)}`);
     return { Name: n, Soft: soft, Hard: hard };
   });
   if (ulimits.length) host['Ulimits'] = ulimits;
@@ -165,7 +172,11 @@ export function buildContainerPlan(spec: AttemptSpec, opts: ContainerSpecOptions
     const perms = Array.isArray(d['permissions'])
       ? d['permissions'].map((p) => (typeof p === 'string' ? (DEVICE_PERMS[p] ?? '') : '')).join('')
       : '';
-    return { PathOnHost: hostPath, PathInContainer: str(d['containerPath']) ?? hostPath, CgroupPermissions: perms || 'rwm' };
+    return {
+      PathOnHost: hostPath,
+      PathInContainer: str(d['containerPath']) ?? hostPath,
+      CgroupPermissions: perms || 'rwm',
+    };
   });
   if (devices.length) host['Devices'] = devices;
   if (lp['initProcessEnabled'] === true) host['Init'] = true;
@@ -175,8 +186,11 @@ export function buildContainerPlan(spec: AttemptSpec, opts: ContainerSpecOptions
   for (const t of objects(lp['tmpfs'])) {
     const path = str(t['containerPath']);
     const size = num(t['size']);
-    if (!path || size === undefined) throw new ContainerSpecError('linuxParameters.tmpfs[] needs containerPath and size');
-    const options = Array.isArray(t['mountOptions']) ? t['mountOptions'].filter((o): o is string => typeof o === 'string') : [];
+    if (!path || size === undefined)
+      throw new ContainerSpecError('linuxParameters.tmpfs[] needs containerPath and size');
+    const options = Array.isArray(t['mountOptions'])
+      ? t['mountOptions'].filter((o): o is string => typeof o === 'string')
+      : [];
     tmpfs[path] = [`size=${Math.floor(size)}m`, ...options].join(',');
   }
   if (Object.keys(tmpfs).length) host['Tmpfs'] = tmpfs;
@@ -192,7 +206,8 @@ export function buildContainerPlan(spec: AttemptSpec, opts: ContainerSpecOptions
     }
     const sourcePath = isObj(v['host']) ? str(v['host']['sourcePath']) : undefined;
     if (sourcePath) {
-      if (!sourcePath.startsWith('/')) throw new ContainerSpecError(`volume ${vname}: host.sourcePath must be absolute`);
+      if (!sourcePath.startsWith('/'))
+        throw new ContainerSpecError(`volume ${vname}: host.sourcePath must be absolute`);
       volumeSource.set(vname, { kind: 'bind', path: sourcePath });
     } else {
       // ECS: no host path → a volume the engine manages, scoped to the task
@@ -214,7 +229,9 @@ export function buildContainerPlan(spec: AttemptSpec, opts: ContainerSpecOptions
   if (binds.length) host['Binds'] = binds;
 
   if (spec.gpuIds && spec.gpuIds.length > 0) {
-    host['DeviceRequests'] = [{ Driver: 'nvidia', DeviceIDs: spec.gpuIds.map(String), Capabilities: [['gpu']] }];
+    host['DeviceRequests'] = [
+      { Driver: 'nvidia', DeviceIDs: spec.gpuIds.map(String), Capabilities: [['gpu']] },
+    ];
   }
 
   const labels: Record<string, string> = {

@@ -29,7 +29,10 @@ export interface DockerEndpoint {
 }
 
 /** Parses DOCKER_HOST semantics. Default: unix:///var/run/docker.sock. */
-export function parseDockerHost(value: string | undefined, env: NodeJS.ProcessEnv = process.env): DockerEndpoint {
+export function parseDockerHost(
+  value: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): DockerEndpoint {
   const raw = value && value.trim() !== '' ? value.trim() : 'unix:///var/run/docker.sock';
   if (raw.startsWith('unix://')) {
     const socketPath = raw.slice('unix://'.length);
@@ -41,7 +44,8 @@ export function parseDockerHost(value: string | undefined, env: NodeJS.ProcessEn
   if (!m) throw new Error(`DOCKER_HOST ${raw}: expected unix:///path, tcp://host:port, http(s)://host:port`);
   const scheme = m[1] ?? 'tcp';
   const host = (m[2] ?? '').replace(/^\[|\]$/g, '');
-  const tlsWanted = scheme === 'https' || (env['DOCKER_TLS_VERIFY'] !== undefined && env['DOCKER_TLS_VERIFY'] !== '');
+  const tlsWanted =
+    scheme === 'https' || (env['DOCKER_TLS_VERIFY'] !== undefined && env['DOCKER_TLS_VERIFY'] !== '');
   const port = m[3] !== undefined ? Number(m[3]) : tlsWanted ? 2376 : 2375;
   const local = host === 'localhost' || host === '::1' || /^127\./.test(host);
   const ep: DockerEndpoint = { url: raw, host, port, local };
@@ -113,7 +117,10 @@ export interface ContainerSummary {
   Labels: Record<string, string> | null;
 }
 
-export type ContainerCreateBody = Record<string, unknown> & { Image: string; HostConfig: Record<string, unknown> };
+export type ContainerCreateBody = Record<string, unknown> & {
+  Image: string;
+  HostConfig: Record<string, unknown>;
+};
 
 interface RequestOptions {
   method: 'GET' | 'POST' | 'DELETE';
@@ -129,7 +136,9 @@ function queryString(q: RequestOptions['query']): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(q)) {
     if (v === undefined) continue;
-    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(typeof v === 'boolean' ? (v ? '1' : '0') : String(v))}`);
+    parts.push(
+      `${encodeURIComponent(k)}=${encodeURIComponent(typeof v === 'boolean' ? (v ? '1' : '0') : String(v))}`,
+    );
   }
   return parts.length ? `?${parts.join('&')}` : '';
 }
@@ -151,7 +160,9 @@ export class DockerClient {
   constructor(dockerHost: string | undefined) {
     this.endpoint = parseDockerHost(dockerHost);
     const agentOpts: http.AgentOptions = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 16 };
-    this.agent = this.endpoint.tls ? new https.Agent({ ...agentOpts, ...this.endpoint.tls }) : new http.Agent(agentOpts);
+    this.agent = this.endpoint.tls
+      ? new https.Agent({ ...agentOpts, ...this.endpoint.tls })
+      : new http.Agent(agentOpts);
   }
 
   /** Sends a request and resolves with the response, whatever its status. */
@@ -187,12 +198,18 @@ export class DockerClient {
     const { res } = await this.raw(opts);
     const text = await readAll(res);
     const status = res.statusCode ?? 0;
-    if (status < 200 || status >= 300) throw new DockerApiError(status, errorMessage(text, status), opts.path);
+    if (status < 200 || status >= 300)
+      throw new DockerApiError(status, errorMessage(text, status), opts.path);
     if (text.trim() === '') return undefined as T;
     try {
       return JSON.parse(text) as T;
     } catch (err) {
-      throw new DockerApiError(status, `unparseable answer from the engine: ${text.slice(0, 200)}`, opts.path, { cause: err });
+      throw new DockerApiError(
+        status,
+        `unparseable answer from the engine: ${text.slice(0, 200)}`,
+        opts.path,
+        { cause: err },
+      );
     }
   }
 
@@ -203,7 +220,11 @@ export class DockerClient {
       timeoutMs: 5000,
     });
     const podman = (v.Components ?? []).some((c) => /podman/i.test(c.Name ?? ''));
-    return { kind: podman ? 'podman' : 'docker', version: v.Version ?? 'unknown', apiVersion: v.ApiVersion ?? 'unknown' };
+    return {
+      kind: podman ? 'podman' : 'docker',
+      version: v.Version ?? 'unknown',
+      apiVersion: v.ApiVersion ?? 'unknown',
+    };
   }
 
   /** Whether the image is present locally. */
@@ -229,7 +250,8 @@ export class DockerClient {
     const { res } = await this.raw({ method: 'POST', path: '/images/create', query, timeoutMs: 0 });
     const text = await readAll(res);
     const status = res.statusCode ?? 0;
-    if (status < 200 || status >= 300) throw new DockerApiError(status, errorMessage(text, status), '/images/create');
+    if (status < 200 || status >= 300)
+      throw new DockerApiError(status, errorMessage(text, status), '/images/create');
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
       let obj: { error?: unknown; errorDetail?: { message?: unknown } };
@@ -244,7 +266,12 @@ export class DockerClient {
   }
 
   async createContainer(name: string, body: ContainerCreateBody): Promise<string> {
-    const r = await this.json<{ Id: string }>({ method: 'POST', path: '/containers/create', query: { name }, body });
+    const r = await this.json<{ Id: string }>({
+      method: 'POST',
+      path: '/containers/create',
+      query: { name },
+      body,
+    });
     return r.Id;
   }
 
@@ -268,12 +295,20 @@ export class DockerClient {
   }
 
   async killContainer(id: string, signal: string): Promise<void> {
-    await this.json({ method: 'POST', path: `/containers/${encodeURIComponent(id)}/kill`, query: { signal } });
+    await this.json({
+      method: 'POST',
+      path: `/containers/${encodeURIComponent(id)}/kill`,
+      query: { signal },
+    });
   }
 
   async removeContainer(id: string): Promise<void> {
     try {
-      await this.json({ method: 'DELETE', path: `/containers/${encodeURIComponent(id)}`, query: { force: true, v: true } });
+      await this.json({
+        method: 'DELETE',
+        path: `/containers/${encodeURIComponent(id)}`,
+        query: { force: true, v: true },
+      });
     } catch (err) {
       if (err instanceof DockerApiError && err.statusCode === 404) return;
       throw err;
@@ -282,7 +317,11 @@ export class DockerClient {
 
   async removeVolume(name: string): Promise<void> {
     try {
-      await this.json({ method: 'DELETE', path: `/volumes/${encodeURIComponent(name)}`, query: { force: true } });
+      await this.json({
+        method: 'DELETE',
+        path: `/volumes/${encodeURIComponent(name)}`,
+        query: { force: true },
+      });
     } catch (err) {
       if (err instanceof DockerApiError && err.statusCode === 404) return;
       throw err;
@@ -303,7 +342,10 @@ export class DockerClient {
    * Opens the multiplexed log stream (stdout=1, stderr=1, timestamps=1). With `follow` it stays open until
    * the container stops. `since` is in epoch seconds. The caller reads and eventually destroys `res`.
    */
-  async logs(id: string, opts: { follow: boolean; since?: number }): Promise<{ res: http.IncomingMessage; req: http.ClientRequest }> {
+  async logs(
+    id: string,
+    opts: { follow: boolean; since?: number },
+  ): Promise<{ res: http.IncomingMessage; req: http.ClientRequest }> {
     const r = await this.raw({
       method: 'GET',
       path: `/containers/${encodeURIComponent(id)}/logs`,

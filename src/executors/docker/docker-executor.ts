@@ -36,7 +36,13 @@ import {
   type ContainerPlan,
 } from './container-spec.js';
 import { DockerApiError, DockerClient, type ContainerInspect, type EngineInfo } from './docker-client.js';
-import { LineAssembler, LogFrameDecoder, splitTimestamp, type AssembledLine, type FrameTimestamp } from './log-frames.js';
+import {
+  LineAssembler,
+  LogFrameDecoder,
+  splitTimestamp,
+  type AssembledLine,
+  type FrameTimestamp,
+} from './log-frames.js';
 import { kernelLogShowsOomKill } from './oom-evidence.js';
 
 export interface DockerExecutorOptions {
@@ -142,7 +148,10 @@ function parseTime(s: string | undefined): number | undefined {
 
 /** A default owner id: this machine + the server's data dir, so two servers sharing an engine stay apart. */
 export function defaultOwner(dataDir: string): string {
-  return createHash('sha256').update(`${hostname()}\0${resolve(dataDir)}`).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(`${hostname()}\0${resolve(dataDir)}`)
+    .digest('hex')
+    .slice(0, 16);
 }
 
 class DockerExecutor implements Executor {
@@ -168,7 +177,8 @@ class DockerExecutor implements Executor {
     this.events = ctx.events;
     this.client = new DockerClient(opts.dockerHost ?? process.env['DOCKER_HOST']);
     this.owner = opts.owner ?? defaultOwner(ctx.dataDir);
-    this.host = opts.host ?? (this.client.endpoint.local ? hostname() : (this.client.endpoint.host ?? hostname()));
+    this.host =
+      opts.host ?? (this.client.endpoint.local ? hostname() : (this.client.endpoint.host ?? hostname()));
     this.warn = opts.warn ?? ((m) => console.warn(`[executor:docker] ${m}`));
     this.cursorDir = join(ctx.dataDir, 'docker-executor');
     this.maxLineBytes = opts.maxLineBytes ?? 256 * 1024;
@@ -218,11 +228,17 @@ class DockerExecutor implements Executor {
     // The engine must hold the handle before any event: run the attempt from the next tick on.
     a.done = new Promise<void>((r) => setImmediate(r))
       .then(() => this.runNew(a, spec))
-      .catch((err: unknown) => this.finishEarly(a, cannotStartOutcome(`container executor error: ${messageOf(err)}`, 126)));
+      .catch((err: unknown) =>
+        this.finishEarly(a, cannotStartOutcome(`container executor error: ${messageOf(err)}`, 126)),
+      );
     return handle;
   }
 
-  async stop(attemptKey: string, handle: AttemptHandle, opts: { graceMs: number; reason?: string }): Promise<void> {
+  async stop(
+    attemptKey: string,
+    handle: AttemptHandle,
+    opts: { graceMs: number; reason?: string },
+  ): Promise<void> {
     const a = this.byKey.get(attemptKey);
     if (!a) {
       // Not tracked here (from before a restart and never recovered): make sure nothing is left running.
@@ -246,7 +262,11 @@ class DockerExecutor implements Executor {
         if (this.byKey.has(attemptKey)) continue;
         this.events.onExit(
           attemptKey,
-          { kind: 'hostLost', host: this.host, reason: `container engine unreachable after restart: ${messageOf(err)}` },
+          {
+            kind: 'hostLost',
+            host: this.host,
+            reason: `container engine unreachable after restart: ${messageOf(err)}`,
+          },
           now,
         );
       }
@@ -265,11 +285,16 @@ class DockerExecutor implements Executor {
         claimed.add(this.byKey.get(attemptKey)?.name ?? '');
         continue; // still running under this very executor
       }
-      const c = (isDockerHandle(handle) ? byName.get(handle.container) : undefined) ?? byAttempt.get(attemptKey);
+      const c =
+        (isDockerHandle(handle) ? byName.get(handle.container) : undefined) ?? byAttempt.get(attemptKey);
       if (!c) {
         this.events.onExit(
           attemptKey,
-          { kind: 'hostLost', host: this.host, reason: 'the container was not found after the server restarted' },
+          {
+            kind: 'hostLost',
+            host: this.host,
+            reason: 'the container was not found after the server restarted',
+          },
           Date.now(),
         );
         continue;
@@ -281,7 +306,11 @@ class DockerExecutor implements Executor {
         await this.removeQuietly(c.Id);
         this.events.onExit(
           attemptKey,
-          { kind: 'hostLost', host: this.host, reason: 'the server restarted before the container was started' },
+          {
+            kind: 'hostLost',
+            host: this.host,
+            reason: 'the server restarted before the container was started',
+          },
           Date.now(),
         );
         continue;
@@ -332,10 +361,17 @@ class DockerExecutor implements Executor {
     }
     let plan: ContainerPlan;
     try {
-      plan = buildContainerPlan(spec, { networkMode: this.networkMode, engineKind: engine.kind, owner: this.owner });
+      plan = buildContainerPlan(spec, {
+        networkMode: this.networkMode,
+        engineKind: engine.kind,
+        owner: this.owner,
+      });
     } catch (err) {
       if (err instanceof ContainerSpecError) {
-        return this.finishEarly(a, { kind: 'failedToStart', reason: `CannotCreateContainerError: ${err.message}` });
+        return this.finishEarly(a, {
+          kind: 'failedToStart',
+          reason: `CannotCreateContainerError: ${err.message}`,
+        });
       }
       throw err;
     }
@@ -345,7 +381,10 @@ class DockerExecutor implements Executor {
     try {
       await this.ensureImage(plan.body.Image);
     } catch (err) {
-      return this.finishEarly(a, { kind: 'cannotPull', reason: `CannotPullContainerError: ${messageOf(err)}` });
+      return this.finishEarly(a, {
+        kind: 'cannotPull',
+        reason: `CannotPullContainerError: ${messageOf(err)}`,
+      });
     }
     if (a.stop) return this.finishEarly(a, this.stoppedBeforeStart(a));
 
@@ -354,9 +393,15 @@ class DockerExecutor implements Executor {
     } catch (err) {
       if (err instanceof DockerApiError && err.statusCode === 404 && /image/i.test(err.message)) {
         // the image vanished between the check and create
-        return this.finishEarly(a, { kind: 'cannotPull', reason: `CannotPullContainerError: ${err.message}` });
+        return this.finishEarly(a, {
+          kind: 'cannotPull',
+          reason: `CannotPullContainerError: ${err.message}`,
+        });
       }
-      return this.finishEarly(a, { kind: 'failedToStart', reason: `CannotCreateContainerError: ${messageOf(err)}` });
+      return this.finishEarly(a, {
+        kind: 'failedToStart',
+        reason: `CannotCreateContainerError: ${messageOf(err)}`,
+      });
     }
     if (a.stop) return this.finishEarly(a, this.stoppedBeforeStart(a));
 
@@ -376,7 +421,10 @@ class DockerExecutor implements Executor {
   private adopt(attemptKey: string, handle: AttemptHandle, containerId: string, name: string): void {
     const h = isDockerHandle(handle) ? handle : undefined;
     const sink = this.opts.logSink;
-    if (!sink) this.warn(`no log sink configured for re-adopted attempts: output of ${attemptKey} after the restart is dropped`);
+    if (!sink)
+      this.warn(
+        `no log sink configured for re-adopted attempts: output of ${attemptKey} after the restart is dropped`,
+      );
     const a: Attempt = {
       key: attemptKey,
       name,
@@ -412,12 +460,20 @@ class DockerExecutor implements Executor {
       }
       await this.follow(a, containerId, a.cursor.sec > 0 ? { ...a.cursor } : undefined);
     })().catch((err: unknown) =>
-      this.finishEarly(a, { kind: 'hostLost', host: this.host, reason: `re-adopting the container failed: ${messageOf(err)}` }),
+      this.finishEarly(a, {
+        kind: 'hostLost',
+        host: this.host,
+        reason: `re-adopting the container failed: ${messageOf(err)}`,
+      }),
     );
   }
 
   /** Streams output while waiting for the exit, then reports it. */
-  private async follow(a: Attempt, id: string, resume: { sec: number; n: number } | undefined): Promise<void> {
+  private async follow(
+    a: Attempt,
+    id: string,
+    resume: { sec: number; n: number } | undefined,
+  ): Promise<void> {
     const logsDone = this.streamLogs(a, id, resume).catch((err: unknown) => {
       this.warn(`log stream of ${a.name} failed: ${messageOf(err)}`);
     });
@@ -435,13 +491,20 @@ class DockerExecutor implements Executor {
     a.phase = 'finishing';
     this.clearKillTimer(a);
     // The log stream ends with the container; don't let a stuck one hold the exit back.
-    const drained = await Promise.race([logsDone.then(() => true), sleep(LOG_DRAIN_TIMEOUT_MS).then(() => false)]);
+    const drained = await Promise.race([
+      logsDone.then(() => true),
+      sleep(LOG_DRAIN_TIMEOUT_MS).then(() => false),
+    ]);
     if (!drained) a.destroyLogs?.();
     this.flushAttempt(a);
 
     let outcome: ExitOutcome;
     if (code === undefined) {
-      outcome = { kind: 'hostLost', host: this.host, reason: `lost track of the container: ${messageOf(waitError)}` };
+      outcome = {
+        kind: 'hostLost',
+        host: this.host,
+        reason: `lost track of the container: ${messageOf(waitError)}`,
+      };
     } else {
       let info: ContainerInspect | undefined;
       try {
@@ -466,13 +529,19 @@ class DockerExecutor implements Executor {
       const evidence = kernelLogShowsOomKill(info?.Id ?? a.containerId ?? '');
       oom = evidence ?? a.stop === undefined;
     }
-    if (oom) return stoppedAt !== undefined ? { kind: 'oomKilled', exitCode: 137, stoppedAt } : { kind: 'oomKilled', exitCode: 137 };
+    if (oom)
+      return stoppedAt !== undefined
+        ? { kind: 'oomKilled', exitCode: 137, stoppedAt }
+        : { kind: 'oomKilled', exitCode: 137 };
     return exitedFromCode(code, startedAt, stoppedAt);
   }
 
   private stoppedBeforeStart(a: Attempt): ExitOutcome {
     const why = a.stop?.reason ? `: ${a.stop.reason}` : '';
-    return { kind: 'failedToStart', reason: `CannotStartContainerError: the attempt was stopped before its container started${why}` };
+    return {
+      kind: 'failedToStart',
+      reason: `CannotStartContainerError: the attempt was stopped before its container started${why}`,
+    };
   }
 
   private async finishEarly(a: Attempt, outcome: ExitOutcome): Promise<void> {
@@ -543,7 +612,8 @@ class DockerExecutor implements Executor {
     const kill = (signal: string): void => {
       this.client.killContainer(id, signal).catch((err: unknown) => {
         // 404/409/500 "not running": it ended meanwhile; the wait reports the exit
-        if (!(err instanceof DockerApiError) || err.statusCode === 0) this.warn(`kill ${signal} ${a.name}: ${messageOf(err)}`);
+        if (!(err instanceof DockerApiError) || err.statusCode === 0)
+          this.warn(`kill ${signal} ${a.name}: ${messageOf(err)}`);
       });
     };
     if (a.stop.graceMs <= 0) {
@@ -564,8 +634,15 @@ class DockerExecutor implements Executor {
 
   // ---------- output ----------
 
-  private async streamLogs(a: Attempt, id: string, resume: { sec: number; n: number } | undefined): Promise<void> {
-    const { res, req } = await this.client.logs(id, resume ? { follow: true, since: resume.sec } : { follow: true });
+  private async streamLogs(
+    a: Attempt,
+    id: string,
+    resume: { sec: number; n: number } | undefined,
+  ): Promise<void> {
+    const { res, req } = await this.client.logs(
+      id,
+      resume ? { follow: true, since: resume.sec } : { follow: true },
+    );
     a.destroyLogs = () => req.destroy();
     const decoder = new LogFrameDecoder();
     const lines = new LineAssembler(this.maxLineBytes);
@@ -696,6 +773,9 @@ class DockerExecutor implements Executor {
 }
 
 /** Creates the container executor (kind `docker`). */
-export function createDockerExecutor(ctx: ExecutorFactoryContext, opts: DockerExecutorOptions = {}): Executor {
+export function createDockerExecutor(
+  ctx: ExecutorFactoryContext,
+  opts: DockerExecutorOptions = {},
+): Executor {
   return new DockerExecutor(ctx, opts);
 }

@@ -80,7 +80,12 @@ export class LineAssembler {
 
   constructor(private readonly maxLineBytes = 256 * 1024) {}
 
-  push(stream: OutputStream, content: Buffer, ts: FrameTimestamp | undefined, emit: (line: AssembledLine) => void): void {
+  push(
+    stream: OutputStream,
+    content: Buffer,
+    ts: FrameTimestamp | undefined,
+    emit: (line: AssembledLine) => void,
+  ): void {
     let start = 0;
     while (start <= content.length) {
       const nl = content.indexOf(0x0a, start);
@@ -101,7 +106,12 @@ export class LineAssembler {
     this.partial.clear();
   }
 
-  private add(stream: OutputStream, piece: Buffer, ts: FrameTimestamp | undefined, emit: (line: AssembledLine) => void): void {
+  private add(
+    stream: OutputStream,
+    piece: Buffer,
+    ts: FrameTimestamp | undefined,
+    emit: (line: AssembledLine) => void,
+  ): void {
     let p = this.partial.get(stream);
     if (!p) {
       p = { parts: [], bytes: 0, ts };
@@ -123,7 +133,11 @@ export class LineAssembler {
     }
   }
 
-  private finish(stream: OutputStream, ts: FrameTimestamp | undefined, emit: (line: AssembledLine) => void): void {
+  private finish(
+    stream: OutputStream,
+    ts: FrameTimestamp | undefined,
+    emit: (line: AssembledLine) => void,
+  ): void {
     const p = this.partial.get(stream);
     this.partial.delete(stream);
     const message = p ? Buffer.concat(p.parts).toString('utf8') : '';
