@@ -92,7 +92,37 @@ export async function startServer(config: ServerConfig, opts: { clock?: Clock } 
     schedulerIntervalMs: config.schedulerIntervalMs,
     verbose: config.verbose,
     createExecutors: (execEvents) =>
-      createExecutors({ events: execEvents, dataDir: config.dataDir, killGraceMs: config.killGraceMs }),
+      createExecutors(
+        { events: execEvents, dataDir: config.dataDir, killGraceMs: config.killGraceMs },
+        {
+          logs: logStore,
+          // The docker executor is always offered; it connects to the engine only when a job needs it.
+          docker: {
+            ...(config.dockerHost ? { dockerHost: config.dockerHost } : {}),
+            keepContainers: config.keepContainers,
+            owner: config.nodeId,
+          },
+          ...(config.slurmPartition
+            ? {
+                slurm: {
+                  transport: config.slurmTransport as 'cli' | 'rest',
+                  partition: config.slurmPartition,
+                  workRoot: config.slurmWorkRoot || path.join(config.dataDir, 'slurm'),
+                  ...(config.slurmConf ? { slurmConf: config.slurmConf } : {}),
+                  ...(config.slurmRestUrl
+                    ? {
+                        rest: {
+                          url: config.slurmRestUrl,
+                          ...(config.slurmRestUser ? { user: config.slurmRestUser } : {}),
+                          ...(config.slurmRestToken ? { token: config.slurmRestToken } : {}),
+                        },
+                      }
+                    : {}),
+                },
+              }
+            : {}),
+        },
+      ),
   });
 
   // CREATING → VALID, UPDATING → VALID, DELETING → gone; finishes transitions a crash interrupted.

@@ -27,6 +27,20 @@ export interface ServerConfig {
   schedulerIntervalMs: number;
   /** Days to keep finished jobs (AWS: at least 7). */
   jobRetentionDays: number;
+  /** Docker Engine API address (DOCKER_HOST semantics) for the `docker` executor; empty = $DOCKER_HOST. */
+  dockerHost: string;
+  /** Keep job containers after their attempt (debugging). */
+  keepContainers: boolean;
+  /** Slurm partition for compute environments tagged `openbatch.io/executor=slurm`; empty = no Slurm executor. */
+  slurmPartition: string;
+  slurmTransport: string;
+  /** Directory shared with the Slurm compute nodes (attempt scripts, output, exit records). */
+  slurmWorkRoot: string;
+  slurmConf: string;
+  /** slurmrestd URL (`unix:/path.sock` or `http://host:6820`) for the `rest` transport. */
+  slurmRestUrl: string;
+  slurmRestUser: string;
+  slurmRestToken: string;
 }
 
 export class ConfigError extends Error {}
@@ -46,6 +60,15 @@ export function defaultConfig(): ServerConfig {
     verbose: false,
     schedulerIntervalMs: 1000,
     jobRetentionDays: 7,
+    dockerHost: '',
+    keepContainers: false,
+    slurmPartition: '',
+    slurmTransport: 'cli',
+    slurmWorkRoot: '',
+    slurmConf: '',
+    slurmRestUrl: '',
+    slurmRestUser: '',
+    slurmRestToken: '',
   };
 }
 
@@ -63,6 +86,15 @@ const ENV: Record<string, keyof ServerConfig> = {
   OPENBATCH_VERBOSE: 'verbose',
   OPENBATCH_SCHEDULER_INTERVAL_MS: 'schedulerIntervalMs',
   OPENBATCH_JOB_RETENTION_DAYS: 'jobRetentionDays',
+  OPENBATCH_DOCKER_HOST: 'dockerHost',
+  OPENBATCH_KEEP_CONTAINERS: 'keepContainers',
+  OPENBATCH_SLURM_PARTITION: 'slurmPartition',
+  OPENBATCH_SLURM_TRANSPORT: 'slurmTransport',
+  OPENBATCH_SLURM_WORK_ROOT: 'slurmWorkRoot',
+  OPENBATCH_SLURM_CONF: 'slurmConf',
+  OPENBATCH_SLURM_REST_URL: 'slurmRestUrl',
+  OPENBATCH_SLURM_REST_USER: 'slurmRestUser',
+  OPENBATCH_SLURM_REST_TOKEN: 'slurmRestToken',
 };
 
 const FLAGS: Record<string, keyof ServerConfig> = {
@@ -79,6 +111,14 @@ const FLAGS: Record<string, keyof ServerConfig> = {
   '--verbose': 'verbose',
   '--scheduler-interval-ms': 'schedulerIntervalMs',
   '--job-retention-days': 'jobRetentionDays',
+  '--docker-host': 'dockerHost',
+  '--keep-containers': 'keepContainers',
+  '--slurm-partition': 'slurmPartition',
+  '--slurm-transport': 'slurmTransport',
+  '--slurm-work-root': 'slurmWorkRoot',
+  '--slurm-conf': 'slurmConf',
+  '--slurm-rest-url': 'slurmRestUrl',
+  '--slurm-rest-user': 'slurmRestUser',
 };
 
 export const SERVER_FLAGS_HELP = `Options (each also as an environment variable OPENBATCH_<NAME>):
@@ -92,7 +132,21 @@ export const SERVER_FLAGS_HELP = `Options (each also as an environment variable 
   --kill-grace-ms MS        SIGTERM→SIGKILL grace when stopping jobs (default 30000)
   --database URL            postgres://... to share work between several nodes (default: SQLite)
   --node-id ID              this node's name in a cluster (default: hostname)
-  --verbose                 log requests and job transitions to stderr`;
+  --verbose                 log requests and job transitions to stderr
+  --job-retention-days N    keep finished jobs N days (default 7)
+  --scheduler-interval-ms MS  safety tick of the scheduler; it also runs on every submit and exit (default 1000)
+
+Container executor (compute environments tagged openbatch.io/executor=docker, or --executor docker):
+  --docker-host URL         Docker Engine API, DOCKER_HOST syntax (default $DOCKER_HOST or /var/run/docker.sock)
+  --keep-containers         don't remove job containers after their attempt
+
+Slurm executor (UNMANAGED compute environments tagged openbatch.io/executor=slurm):
+  --slurm-partition NAME    partition to submit to (enables the Slurm executor)
+  --slurm-transport cli|rest  sbatch/squeue/scancel (default) or slurmrestd
+  --slurm-work-root DIR     directory shared with the compute nodes (default <data-dir>/slurm)
+  --slurm-conf FILE         slurm.conf for the CLI transport (default: $SLURM_CONF)
+  --slurm-rest-url URL      slurmrestd: unix:/path/rest.sock or http://host:6820
+  --slurm-rest-user NAME    slurmrestd user (JWT); the token comes from OPENBATCH_SLURM_REST_TOKEN`;
 
 function coerce(key: keyof ServerConfig, raw: string, cfg: ServerConfig): void {
   const cur = cfg[key];
@@ -141,6 +195,8 @@ export function validate(cfg: ServerConfig): ServerConfig {
   if (!/^\d{12}$/.test(cfg.accountId)) throw new ConfigError(`account id must be 12 digits, got '${cfg.accountId}'`);
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(cfg.region)) throw new ConfigError(`'${cfg.region}' is not a region name like us-east-1`);
   if (cfg.executor !== 'process' && cfg.executor !== 'docker') throw new ConfigError(`executor must be process or docker, got '${cfg.executor}'`);
+  if (cfg.slurmTransport !== 'cli' && cfg.slurmTransport !== 'rest') throw new ConfigError(`slurm transport must be cli or rest, got '${cfg.slurmTransport}'`);
+  if (cfg.slurmTransport === 'rest' && cfg.slurmPartition && !cfg.slurmRestUrl) throw new ConfigError('--slurm-transport rest needs --slurm-rest-url');
   cfg.dataDir = path.resolve(cfg.dataDir);
   return cfg;
 }

@@ -35,6 +35,7 @@ import { JobStatus, isTerminal, canTransition, isJobStatus } from '../core/jobs/
 import { shouldRetry, validateRetryStrategy } from '../core/jobs/retry-strategy.js';
 import { StatusReason, hostTerminated, timeLimitCancelled } from '../core/jobs/status-reasons.js';
 import {
+  orderCandidates,
   schedule,
   type CandidateJob,
   type ComputeEnvironmentView,
@@ -564,7 +565,7 @@ export class JobEngine implements JobService {
   private async spawnChildren(p: JobState): Promise<void> {
     const d = p.doc;
     const size = d.arrayProperties?.size ?? 0;
-    const CHUNK = 2000;
+    const CHUNK = 1000;
     while ((d.x.spawned ?? size) < size && !this.stopped && !isTerminal(d.status)) {
       const from = d.x.spawned!;
       const to = Math.min(size, from + CHUNK);
@@ -591,12 +592,36 @@ export class JobEngine implements JobService {
       }
       const existing = d.x.spawnResumed ? new Set((await this.store.getJobs(children.map((c) => c.jobId))).map((r) => r.jobId)) : undefined;
       const fresh = existing ? children.filter((c) => !existing.has(c.jobId)) : children;
+      // Decide each child's first status before storing it (one write per child): RUNNABLE when it
+      // waits on nothing, else PENDING on its dependencies.
+      const ready: JobDoc[] = [];
+      const decideLater: JobDoc[] = [];
+      if (d.status === 'PENDING') {
+        for (const c of fresh) {
+          const waits = this.computeWaitsOf(c);
+          if (waits === 'failed') decideLater.push(c);
+          else if (waits.length > 0) c.x.waitingOn = waits;
+          else {
+            c.status = JobStatus.RUNNABLE;
+            c.x.runnableAt = now;
+            ready.push(c);
+          }
+        }
+      } else decideLater.push(...fresh);
       await this.store.insertJobs(fresh.map((c) => this.toRow(c, 1)));
+      if (ready.length && d.x.summary) {
+        d.x.summary.PENDING = (d.x.summary.PENDING ?? 0) - ready.length;
+        d.x.summary.RUNNABLE = (d.x.summary.RUNNABLE ?? 0) + ready.length;
+        d.arrayProperties!.statusSummaryLastUpdatedAt = now;
+      }
       for (const c of fresh) {
         c.x.seq = this.seq++;
-        this.jobs.set(c.jobId, { doc: c, version: 1 });
-        this.submittedIds.push(c.jobId);
+        const cst: JobState = { doc: c, version: 1 };
+        this.jobs.set(c.jobId, cst);
+        if (c.status === 'RUNNABLE') this.addRunnable(cst);
+        else if (c.x.waitingOn) this.registerWaits(cst);
       }
+      for (const c of decideLater) this.submittedIds.push(c.jobId);
       d.x.spawned = to;
       delete d.x.spawnResumed;
       this.markDirty(p);
@@ -733,7 +758,13 @@ export class JobEngine implements JobService {
         written.push(st);
       }
       if (updates.length === 0) return;
-      await this.store.updateJobs(updates);
+      try {
+        await this.store.updateJobs(updates);
+      } catch (err) {
+        // Keep them dirty: the next flush retries the write.
+        for (const st of written) this.dirty.add(st.doc.jobId);
+        throw err;
+      }
       for (const st of written) {
         st.version++;
         if (isTerminal(st.doc.status)) this.finished.delete(st.doc.jobId);
@@ -835,11 +866,6 @@ export class JobEngine implements JobService {
 
   /** A PENDING job whose dependencies are all satisfied. */
   private pendingReady(st: JobState): void {
-    if (st.doc.x.cancelRequested !== undefined) {
-      st.doc.isCancelled = true;
-      this.moveToFinal(st, 'FAILED', st.doc.x.cancelRequested);
-      return;
-    }
     this.moveToRunnable(st);
   }
 
@@ -1018,7 +1044,10 @@ export class JobEngine implements JobService {
 
   /** Dependencies still outstanding, or 'failed' when one already failed. */
   private computeWaits(st: JobState): string[] | 'failed' {
-    const d = st.doc;
+    return this.computeWaitsOf(st.doc);
+  }
+
+  private computeWaitsOf(d: JobDoc): string[] | 'failed' {
     const ids = new Set<string>();
     const parentDeps = d.x.parentId !== undefined ? (this.jobs.get(d.x.parentId)?.doc.dependsOn ?? d.dependsOn) : d.dependsOn;
     for (const dep of parentDeps) {
@@ -1056,6 +1085,7 @@ export class JobEngine implements JobService {
   }
 
   private snapshot(): { queues: QueueView[]; computeEnvironments: Map<string, ComputeEnvironmentView>; consumables: Map<string, number> } {
+    const now = this.clock.now();
     const ceViews = new Map<string, ComputeEnvironmentView>();
     for (const [arn, rec] of this.ces) {
       const cap = this.capacityOf(rec.data);
@@ -1069,6 +1099,7 @@ export class JobEngine implements JobService {
         total: cap.total,
         used: { vcpus: used.vcpus, memoryMiB: used.memoryMiB, gpus: used.gpus },
         maxJob: cap.maxJob,
+        ...(cap.shapes ? { shapes: cap.shapes } : {}),
         freeGpuIds,
       });
     }
@@ -1076,40 +1107,76 @@ export class JobEngine implements JobService {
     for (const [arn, rec] of this.queues) {
       const q = rec.data.detail;
       const list = this.runnable.get(arn);
-      const candidates = this.candidatesOf(arn, list, q.schedulingPolicyArn ? 20_000 : Infinity);
+      const liveOf = (id: string): JobState | undefined => {
+        const st = this.jobs.get(id);
+        return st !== undefined && st.doc.status === 'RUNNABLE' && st.doc.jobQueue === arn ? st : undefined;
+      };
+      // Compact lazily-removed entries when they dominate; drop duplicates left by re-queued jobs.
+      if (list && list.entries.length > 2 * list.live + 64) {
+        const seen = new Set<string>();
+        list.entries = list.entries.filter((e) => {
+          if (seen.has(e.jobId) || !liveOf(e.jobId)) return false;
+          seen.add(e.jobId);
+          return true;
+        });
+        list.live = list.entries.length;
+      }
       const policy = q.schedulingPolicyArn ? this.policies.get(q.schedulingPolicyArn) : undefined;
       let fairshare: FairshareView | undefined;
-      if (policy) fairshare = this.fairshare.view(arn, policy, this.clock.now());
+      let shares: ReadonlyMap<string, Iterable<CandidateJob>> | undefined;
+      if (policy) {
+        fairshare = this.fairshare.view(arn, policy, now);
+        // Per-share lists, kept incrementally and read lazily: a cycle never sorts the queue.
+        const index = this.fairshare.indexFor(arn);
+        if (list) {
+          index.sync(list.entries, (id) => {
+            const st = liveOf(id);
+            return st ? { share: st.doc.shareIdentifier ?? '', priority: st.doc.schedulingPriority ?? 0 } : undefined;
+          });
+        }
+        const candidate = (id: string): CandidateJob | undefined => {
+          const st = liveOf(id);
+          if (!st) return undefined;
+          const d = st.doc;
+          return {
+            jobId: d.jobId,
+            req: d.x.req,
+            consumables: d.x.consumables,
+            ...(d.shareIdentifier !== undefined ? { shareIdentifier: d.shareIdentifier } : {}),
+            schedulingPriority: d.schedulingPriority ?? 0,
+            createdAt: d.createdAt,
+            seq: d.x.seq ?? 0,
+            ...(d.statusReason !== undefined ? { statusReason: d.statusReason } : {}),
+          };
+        };
+        shares = index.lists(candidate);
+      } else this.fairshare.dropIndex(arn);
       queues.push({
         arn,
         name: q.jobQueueName,
         priority: q.priority,
         usable: q.state === 'ENABLED' && (q.status === 'VALID' || q.status === 'UPDATING'),
         computeEnvironmentArns: [...q.computeEnvironmentOrder].sort((a, b) => a.order - b.order).map((o) => o.computeEnvironment),
-        candidates,
+        candidates: this.candidatesOf(arn, list, Infinity),
         ...(fairshare ? { fairshare } : {}),
+        ...(shares ? { shares } : {}),
       });
     }
+    // Available = total − held by STARTING/RUNNING jobs (NON_REPLENISHABLE totals shrink at job end).
     const consumables = new Map<string, number>();
-    for (const [arn, info] of this.consumableTotals) consumables.set(arn, info.total - (info.type === 'NON_REPLENISHABLE' ? 0 : (this.consumableUsed.get(arn) ?? 0)));
+    for (const [arn, info] of this.consumableTotals) consumables.set(arn, info.total - (this.consumableUsed.get(arn) ?? 0));
     return { queues, computeEnvironments: ceViews, consumables };
   }
 
   /** RUNNABLE jobs of a queue in FIFO order, produced lazily (the scheduler stops early). */
   private *candidatesOf(queueArn: string, list: RunnableList | undefined, limit: number): Generator<CandidateJob> {
     if (!list || list.live <= 0) return;
-    // Compact lazily-removed entries when they dominate.
-    if (list.entries.length > 2 * list.live + 64) {
-      list.entries = list.entries.filter((e) => {
-        const st = this.jobs.get(e.jobId);
-        return st !== undefined && st.doc.status === 'RUNNABLE' && st.doc.jobQueue === queueArn;
-      });
-      list.live = list.entries.length;
-    }
-    let n = 0;
+    // A re-queued job can sit in the list twice until the next compaction (in `snapshot`): yield it once.
+    const yielded = new Set<string>();
     for (const e of list.entries) {
       const st = this.jobs.get(e.jobId);
-      if (!st || st.doc.status !== 'RUNNABLE' || st.doc.jobQueue !== queueArn) continue;
+      if (!st || st.doc.status !== 'RUNNABLE' || st.doc.jobQueue !== queueArn || yielded.has(e.jobId)) continue;
+      yielded.add(e.jobId);
       yield {
         jobId: e.jobId,
         req: st.doc.x.req,
@@ -1120,12 +1187,13 @@ export class JobEngine implements JobService {
         seq: e.seq,
         ...(st.doc.statusReason !== undefined ? { statusReason: st.doc.statusReason } : {}),
       };
-      if (++n >= limit) return;
+      if (yielded.size >= limit) return;
     }
   }
 
-  private capacityOf(ce: ComputeEnvironmentDoc): { total: { vcpus: number; memoryMiB: number; gpus: number }; maxJob: { vcpus: number; memoryMiB: number; gpus: number } } {
+  private capacityOf(ce: ComputeEnvironmentDoc): ReturnType<typeof instanceCapacity> {
     if (ce.capacity?.source === 'host') {
+      // The host environment: the machine's real vCPUs, memory and GPUs (/dev/nvidiaN).
       const total = { vcpus: ce.capacity.vcpus, memoryMiB: ce.capacity.memoryMiB, gpus: ce.capacity.gpus };
       return { total, maxJob: total };
     }
@@ -1158,7 +1226,28 @@ export class JobEngine implements JobService {
     for (const c of d.x.consumables) {
       this.consumableUsed.set(c.arn, (this.consumableUsed.get(c.arn) ?? 0) - c.quantity);
       const info = this.consumableTotals.get(c.arn);
-      if (info && info.type === 'NON_REPLENISHABLE') info.total -= c.quantity; // consumed for good
+      if (info && info.type === 'NON_REPLENISHABLE') {
+        // Consumed for good: the total shrinks, in memory now and in the stored resource
+        // (compare-and-set, retried), so DescribeConsumableResource shows it too.
+        info.total = Math.max(0, info.total - c.quantity);
+        const key = parseArn(c.arn)?.resourceId ?? c.arn;
+        const store = this.store;
+        const events = this.events;
+        void (async () => {
+          for (let attempt = 0; attempt < 10; attempt++) {
+            const rec = await store.getResource<{ detail: { totalQuantity: number } }>('consumable-resource', key);
+            if (!rec) return;
+            const next = { ...rec.data, detail: { ...rec.data.detail, totalQuantity: Math.max(0, rec.data.detail.totalQuantity - c.quantity) } };
+            try {
+              await store.putResource('consumable-resource', key, rec.arn, next, rec.version);
+              events.emit('resource:changed', { kind: 'consumable-resource', key, arn: rec.arn, change: 'updated' });
+              return;
+            } catch {
+              // version conflict: read again
+            }
+          }
+        })().catch((err: unknown) => process.stderr.write(`openbatch: consuming ${c.arn} failed: ${String(err)}\n`));
+      }
     }
     if (d.shareIdentifier !== undefined) this.fairshare.stopped(d.jobQueue, d.shareIdentifier, d.x.req.vcpus, this.clock.now());
   }
@@ -1455,22 +1544,24 @@ export class JobEngine implements JobService {
   private applyTimeLimitActions(): void {
     const now = this.clock.now();
     for (const [arn, rec] of this.queues) {
-      const actions = rec.data.detail.jobStateTimeLimitActions ?? [];
+      const actions = (rec.data.detail.jobStateTimeLimitActions ?? []).filter((a) => a.state === 'RUNNABLE');
       if (actions.length === 0) continue;
       const list = this.runnable.get(arn);
       if (!list || list.live === 0) continue;
       for (const e of list.entries) {
         const st = this.jobs.get(e.jobId);
-        if (!st || st.doc.status !== 'RUNNABLE') continue;
+        // Only jobs with a reason can match (cheap skip for the common case).
+        if (!st || st.doc.statusReason === undefined || st.doc.status !== 'RUNNABLE' || st.doc.jobQueue !== arn) continue;
         const d = st.doc;
-        for (const a of actions) {
-          if (a.state !== 'RUNNABLE' || d.statusReason !== a.reason) continue;
-          const since = d.x.blockedSince ?? d.x.runnableAt ?? d.createdAt;
-          if (now - since >= a.maxTimeSeconds * 1000) {
-            d.isCancelled = true;
-            this.moveToFinal(st, 'FAILED', timeLimitCancelled(a.reason));
-            break;
-          }
+        const reason = d.statusReason!;
+        // The action names the code (`MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT`); the job's reason
+        // is the code, or the code followed by " - <explanation>".
+        const a = actions.find((x) => reason === x.reason || reason.startsWith(`${x.reason} - `));
+        if (!a) continue;
+        const since = d.x.blockedSince ?? d.x.runnableAt ?? d.createdAt;
+        if (now - since >= a.maxTimeSeconds * 1000) {
+          d.isCancelled = true;
+          this.moveToFinal(st, 'FAILED', timeLimitCancelled(a.reason));
         }
       }
     }
@@ -1485,7 +1576,12 @@ export class JobEngine implements JobService {
     const executor = this.executors.get(d.x.executor ?? this.opts.defaultExecutor);
     const grace = kind === 'interrupt' ? Math.min(this.opts.killGraceMs, 2000) : this.opts.killGraceMs;
     if (executor && d.x.handle) {
-      void executor.stop(key, d.x.handle, { graceMs: grace, reason }).catch(() => undefined);
+      const handle = d.x.handle;
+      // Write the stop request first, then act on it.
+      void this.flush()
+        .catch(() => undefined)
+        .then(() => executor.stop(key, handle, { graceMs: grace, reason }))
+        .catch(() => undefined);
     } else if (executor) {
       // The executor has not returned a handle yet: stop as soon as it does.
       const wait = setInterval(() => {
@@ -1504,13 +1600,9 @@ export class JobEngine implements JobService {
   // Cancel / terminate / interrupt
   // ------------------------------------------------------------------------------------------
 
-  private async loadForUpdate(jobId: string): Promise<JobState | undefined> {
-    return this.jobs.get(jobId);
-  }
-
   async cancelJob(jobId: string, reason: string): Promise<void> {
     if (reason.length > 1024) throw new ValidationError('reason must be at most 1024 characters', 'reason');
-    const st = await this.loadForUpdate(jobId);
+    const st = this.jobs.get(jobId);
     if (!st) {
       await this.assertJobExists(jobId);
       return; // finished: no effect
@@ -1518,19 +1610,9 @@ export class JobEngine implements JobService {
     const d = st.doc;
     switch (d.status) {
       case 'SUBMITTED':
+      case 'PENDING': // AWS waits for the dependencies to finish first; openbatch fails it now (ADR 0005)
       case 'RUNNABLE':
-        if (isArrayParent(d)) this.failPendingTree(st, reason, { cancelled: true });
-        else {
-          d.isCancelled = true;
-          this.moveToFinal(st, 'FAILED', reason);
-        }
-        break;
-      case 'PENDING':
-        if (isArrayParent(d)) this.failPendingTree(st, reason, { cancelled: true });
-        else {
-          d.isCancelled = true;
-          this.moveToFinal(st, 'FAILED', reason);
-        }
+        this.failPendingTree(st, reason, { cancelled: true });
         break;
       case 'STARTING':
       case 'RUNNING':
@@ -1544,7 +1626,7 @@ export class JobEngine implements JobService {
 
   async terminateJob(jobId: string, reason: string): Promise<void> {
     if (reason.length > 1024) throw new ValidationError('reason must be at most 1024 characters', 'reason');
-    const st = await this.loadForUpdate(jobId);
+    const st = this.jobs.get(jobId);
     if (!st) {
       await this.assertJobExists(jobId);
       return;
@@ -1759,18 +1841,16 @@ export class JobEngine implements JobService {
     const now = this.clock.now();
     const snap = this.snapshot();
     const qv = snap.queues.find((q) => q.arn === rec.arn);
-    const { orderCandidates } = await import('../core/scheduler/schedule.js');
-    const ordered: CandidateJob[] = [];
+    // Front of queue: the first 100 RUNNABLE jobs in dispatch order (FIFO, or fair-share order).
+    const jobs: { jobArn: string; earliestTimeAtPosition: number }[] = [];
     if (qv) {
       for (const c of orderCandidates(qv)) {
-        ordered.push(c);
-        if (ordered.length >= 100) break;
+        const st = this.jobs.get(c.jobId);
+        if (!st) continue;
+        jobs.push({ jobArn: st.doc.jobArn, earliestTimeAtPosition: st.doc.x.runnableAt ?? c.createdAt });
+        if (jobs.length >= 100) break;
       }
     }
-    const jobs = ordered.map((c) => {
-      const st = this.jobs.get(c.jobId);
-      return { jobArn: st?.doc.jobArn ?? c.jobId, earliestTimeAtPosition: st?.doc.x.runnableAt ?? c.createdAt };
-    });
     let vcpus = 0;
     const perShare = new Map<string, number>();
     for (const id of this.running) {
@@ -1787,7 +1867,7 @@ export class JobEngine implements JobService {
       utilization.fairshareUtilization = {
         activeShareCount: perShare.size,
         topCapacityUtilization: [...perShare]
-          .sort((a, b) => b[1] - a[1])
+          .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
           .slice(0, 20)
           .map(([shareIdentifier, q]) => ({ shareIdentifier, capacityUsage: [{ capacityUnit: 'VCPU', quantity: q }] })),
       };
@@ -1864,7 +1944,12 @@ export class JobEngine implements JobService {
       if (d.status === 'STARTING' || d.status === 'RUNNING') this.requestStop(st, 'queueDeleted', StatusReason.QUEUE_DELETED);
       else if (!isArrayParent(d)) this.moveToFinal(st, 'FAILED', StatusReason.QUEUE_DELETED);
     }
-    for (const st of [...this.jobs.values()]) if (st.doc.jobQueue === jobQueueArn && isArrayParent(st.doc)) this.maybeFinishParent(st);
+    for (const st of [...this.jobs.values()]) {
+      if (st.doc.jobQueue !== jobQueueArn || !isArrayParent(st.doc)) continue;
+      st.doc.statusReason = StatusReason.QUEUE_DELETED;
+      this.abandonUnspawned(st);
+      this.maybeFinishParent(st);
+    }
     await this.flush();
   }
 

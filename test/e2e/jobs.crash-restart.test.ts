@@ -8,6 +8,8 @@ import path from 'node:path';
 
 import {
   BatchClient,
+  CreateComputeEnvironmentCommand,
+  CreateJobQueueCommand,
   DescribeJobsCommand,
   ListJobsCommand,
   RegisterJobDefinitionCommand,
@@ -103,6 +105,42 @@ describe('kill -9 and restart', () => {
     }
     const listed = await batch.send(new ListJobsCommand({ jobQueue: 'default', filters: [{ name: 'JOB_NAME', values: ['burst-*'] }] }));
     expect(listed.jobSummaryList).toHaveLength(accepted.length);
+    batch.destroy();
+  });
+
+  it('finishes creating a 10,000-child array after a crash in the middle of it', async () => {
+    const dataDir = tempDir();
+    let s = await startChildServer([], dataDir);
+    servers.push(s);
+    let batch = new BatchClient(sdkConfig(s.url));
+    await batch.send(
+      new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'parked', type: 'MANAGED', state: 'DISABLED', computeResources: { type: 'EC2', maxvCpus: 4, subnets: ['s'], instanceRole: 'r', instanceTypes: ['optimal'] } }),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await batch.send(new CreateJobQueueCommand({ jobQueueName: 'parked', priority: 1, computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'parked' }] }));
+    await batch.send(
+      new RegisterJobDefinitionCommand({ jobDefinitionName: 'wide', type: 'container', containerProperties: { image: 'x', command: ['true'], resourceRequirements: [{ type: 'VCPU', value: '1' }, { type: 'MEMORY', value: '64' }] } }),
+    );
+    const { jobId } = await batch.send(new SubmitJobCommand({ jobName: 'wide', jobQueue: 'parked', jobDefinition: 'wide', arrayProperties: { size: 10_000 } }));
+    await new Promise((r) => setTimeout(r, 30));
+    batch.destroy();
+    await s.kill('SIGKILL');
+    s = await startChildServer([], dataDir);
+    servers.push(s);
+    batch = new BatchClient(sdkConfig(s.url));
+    const parent = await waitFor(async () => {
+      const p = (await batch.send(new DescribeJobsCommand({ jobs: [jobId!] }))).jobs![0]!;
+      return p.arrayProperties?.statusSummary?.RUNNABLE === 10_000 ? p : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 200 });
+    expect(parent.status).toBe('PENDING');
+    let n = 0;
+    let token: string | undefined;
+    do {
+      const page = await batch.send(new ListJobsCommand({ arrayJobId: jobId!, jobStatus: 'RUNNABLE', ...(token ? { nextToken: token } : {}) }));
+      n += page.jobSummaryList!.length;
+      token = page.nextToken;
+    } while (token);
+    expect(n).toBe(10_000);
     batch.destroy();
   });
 

@@ -66,8 +66,6 @@ export interface JobInternal {
   /** Deadline of the current attempt (ms), from attemptDurationSeconds. */
   deadline?: number;
   stopping?: { kind: StopKind; reason: string; at: number; instanceId?: string };
-  /** CancelJob on a PENDING job: fail it (with this reason) — recorded so it survives restarts. */
-  cancelRequested?: string;
   logGroup: string;
   /** Stream name prefix: `<prefix>/default/`. */
   logStreamPrefix: string;

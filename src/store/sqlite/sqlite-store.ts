@@ -97,7 +97,7 @@ export class SqliteStore implements Store {
 
   constructor(opts: SqliteStoreOptions) {
     this.now = opts.now ?? Date.now;
-    this.db = new Database(opts.path);
+    this.db = new Database(opts.path, { timeout: 0 });
     try {
       if (opts.exclusive && opts.path !== ':memory:') {
         // Hold the lock for the life of the process: a second server on this data dir fails here.
