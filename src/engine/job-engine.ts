@@ -45,7 +45,7 @@ import {
 import type { Executor, ExecutorEvents, ExitOutcome } from '../executors/executor.js';
 import { newJobId, newTaskId } from '../lib/ids.js';
 import type { LogSink } from '../logs/log-sink.js';
-import type { JobRow, ListJobsQuery, ResourceRecord, Store } from '../store/store.js';
+import type { JobRow, JobUpdate, ListJobsQuery, ResourceRecord, Store } from '../store/store.js';
 import { toJobDetail, toJobSummary } from './job-views.js';
 import { FairshareUsage } from './fairshare-usage.js';
 
@@ -68,6 +68,13 @@ export interface JobEngineOptions {
   createExecutors: (events: ExecutorEvents) => Promise<Map<string, Executor>> | Map<string, Executor>;
   /** Scheduler: candidates that don't fit before a queue's turn ends. */
   maxScanPerQueue?: number;
+  /**
+   * Cluster mode: every job write goes through this instead of `store.updateJobs`, e.g. a write fenced
+   * by the scheduler lease (`updateJobsFenced`) so a deposed leader cannot change anything.
+   */
+  writeJobs?: (updates: readonly JobUpdate[]) => Promise<void>;
+  /** Cluster mode: called when a fenced write is refused (the lease is lost); the engine stops acting. */
+  onFenceLost?: (err: unknown) => void;
 }
 
 interface JobState {
@@ -759,10 +766,15 @@ export class JobEngine implements JobService {
       }
       if (updates.length === 0) return;
       try {
-        await this.store.updateJobs(updates);
+        if (this.opts.writeJobs) await this.opts.writeJobs(updates);
+        else await this.store.updateJobs(updates);
       } catch (err) {
         // Keep them dirty: the next flush retries the write.
         for (const st of written) this.dirty.add(st.doc.jobId);
+        if (this.opts.onFenceLost && (err as { name?: string }).name === 'LeaseLostError') {
+          this.stopped = true;
+          this.opts.onFenceLost(err);
+        }
         throw err;
       }
       for (const st of written) {
@@ -1957,6 +1969,23 @@ export class JobEngine implements JobService {
     let n = 0;
     for (const st of this.jobs.values()) if (st.doc.jobQueue === jobQueueArn) n++;
     return n;
+  }
+
+  /**
+   * End every STARTING/RUNNING attempt whose executor handle matches, as a lost host
+   * (`Host EC2 (instance <host>) terminated.`), then retry per strategy. Used when a cluster node's
+   * heartbeat lease expires. Returns the job ids affected.
+   */
+  loseAttempts(match: (handle: Record<string, unknown> & { executor: string }) => boolean, host: string): string[] {
+    const out: string[] = [];
+    for (const id of [...this.running]) {
+      const st = this.jobs.get(id);
+      if (!st || !st.doc.x.handle || !match(st.doc.x.handle)) continue;
+      st.doc.x.instanceId = host;
+      this.finishAttempt(st, { kind: 'hostLost', host }, this.clock.now());
+      out.push(id);
+    }
+    return out;
   }
 
   /** For tests and tools: the in-memory document of an unfinished job. */
