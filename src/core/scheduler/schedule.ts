@@ -1,19 +1,27 @@
 /**
  * @module core/scheduler/schedule
  * The scheduler's decision step: a pure function from a snapshot of state to a plan. No I/O, no
- * clock reads (time comes in the snapshot), so it is tested without a server.
+ * clock reads (time, usage and capacity come in the snapshot), so it is tested without a server.
  *
  * Phases per cycle:
  *  1. Queues are visited in descending priority (ties: name). Capacity is shared: a placement made
  *     for a higher-priority queue reduces what lower-priority queues see in the same cycle.
  *     Priority is not preemptive: running jobs are never stopped for it.
- *  2. Inside a queue, candidates come in dispatch order (FIFO by submission, or fair-share order
- *     computed by `orderCandidates`).
+ *  2. Inside a queue, candidates come in dispatch order: FIFO by submission, or fair share
+ *     (`orderCandidates`: per-share lists merged lazily with a heap keyed by weighted usage;
+ *     inside a share, schedulingPriority descending, then FIFO).
  *  3. For each candidate, compute environments are tried in `computeEnvironmentOrder`; the first
- *     usable one with free vCPU, memory, GPUs (and free consumable resources) gets it.
- *  4. A candidate that can never fit any usable environment of its queue gets a MISCONFIGURATION
- *     reason and is skipped; one that only waits for busy capacity lets smaller jobs behind it
- *     back-fill, up to `maxScanPerQueue` candidates that didn't fit.
+ *     usable one with free vCPU, memory and GPUs, and an instance shape that can host the job,
+ *     gets it. Consumable resources must be free too. Fair share: jobs of shares that already run
+ *     something leave (computeReservation/100)^activeShares of each environment idle.
+ *  4. A candidate that can never fit any environment of its queue gets a MISCONFIGURATION reason
+ *     and is skipped without blocking others; one that only waits for busy capacity (or
+ *     consumables) lets smaller jobs behind it back-fill, up to `maxScanPerQueue` candidates that
+ *     didn't fit. The queue's turn ends early when all of its environments are full.
+ *
+ * Work per cycle is bounded by what capacity can take (placements + maxScanPerQueue misses +
+ * heap operations over shares), never by the number of RUNNABLE jobs, as long as fair-share queues
+ * come with `shares` (per-share lists) rather than one flat candidate list.
  */
 import type { ConsumableNeed, Requirements } from '../jobs/job.js';
 
@@ -30,8 +38,10 @@ export interface ComputeEnvironmentView {
   usable: boolean;
   total: Capacity;
   used: Capacity;
-  /** The largest single job the environment can ever run (its largest instance type). */
+  /** The largest single job the environment can ever run (per dimension, over its instance types). */
   maxJob: Capacity;
+  /** Optional: instance shapes; when given, a job must fit one of them (not just `maxJob`). */
+  shapes?: readonly Capacity[];
   /** GPU ids not in use. */
   freeGpuIds: number[];
 }
@@ -49,13 +59,18 @@ export interface CandidateJob {
 }
 
 export interface FairshareView {
-  /** Weighted usage so far per share (lower is served first). */
+  /** Weighted usage so far per share, in weighted vCPU-seconds (lower is served first). */
   usage: ReadonlyMap<string, number>;
   weightOf(share: string): number;
   /** 0–99: percentage of capacity held back for shares without running jobs. */
   computeReservation: number;
   /** Shares with STARTING/RUNNING jobs now. */
   activeShares: ReadonlySet<string>;
+  /**
+   * Seconds one placed vCPU counts for when projecting usage inside a cycle (so a burst is
+   * interleaved by weight). Default 1. The engine passes the decay window's time constant.
+   */
+  projectionSeconds?: number;
 }
 
 export interface QueueView {
@@ -68,6 +83,12 @@ export interface QueueView {
   /** RUNNABLE jobs in FIFO order. May be lazy: the scheduler stops reading when the queue's turn ends. */
   candidates: Iterable<CandidateJob>;
   fairshare?: FairshareView;
+  /**
+   * Fair share, optional but what keeps a cycle cheap: RUNNABLE jobs per share identifier, each
+   * list in share order (schedulingPriority descending, then FIFO), read lazily. When present,
+   * `candidates` is not read for dispatch; when absent, `candidates` is grouped (O(n)).
+   */
+  shares?: ReadonlyMap<string, Iterable<CandidateJob>>;
 }
 
 export interface SchedulerSnapshot {
@@ -99,6 +120,8 @@ export interface Plan {
 export interface ScheduleOptions {
   /** How many candidates that didn't fit a queue may skip before the queue's turn ends. */
   maxScanPerQueue: number;
+  /** How many never-fit candidates a queue may skip per cycle (they don't block others). Default 10,000. */
+  maxBlockedScanPerQueue?: number;
 }
 
 export const REASON_JOB_RESOURCE_REQUIREMENT =
@@ -108,74 +131,215 @@ export const REASON_CE_MAX_RESOURCE =
 
 const EPS = 1e-9;
 
-function fits(req: Requirements, free: Capacity): boolean {
-  return req.vcpus <= free.vcpus + EPS && req.memoryMiB <= free.memoryMiB + EPS && req.gpus <= free.gpus + EPS;
-}
-
 function within(req: Requirements, cap: Capacity): boolean {
   return req.vcpus <= cap.vcpus + EPS && req.memoryMiB <= cap.memoryMiB + EPS && req.gpus <= cap.gpus + EPS;
 }
 
-/** Why a job can never run in this queue, or undefined when some usable environment could run it. */
+/** Some single instance of the environment could host the job (ignoring maxvCpus). */
+function instanceFits(req: Requirements, ce: ComputeEnvironmentView): boolean {
+  if (!within(req, ce.maxJob)) return false;
+  return ce.shapes === undefined || ce.shapes.length === 0 || ce.shapes.some((s) => within(req, s));
+}
+
+/** The environment could ever run the job: an instance can host it and it is within the totals. */
+function canEverHost(req: Requirements, ce: ComputeEnvironmentView): boolean {
+  return within(req, ce.total) && instanceFits(req, ce);
+}
+
+/**
+ * Why a job can never run in this queue, or undefined when some environment could run it once
+ * capacity frees up. Every attached environment counts, DISABLED ones too (they may come back).
+ * COMPUTE_ENVIRONMENT_MAX_RESOURCE: an instance could host the job but maxvCpus (or the memory/GPUs
+ * it implies) is too small; JOB_RESOURCE_REQUIREMENT: no instance type is large enough.
+ */
 export function neverFitReason(req: Requirements, ces: readonly ComputeEnvironmentView[]): string | undefined {
-  const usable = ces.filter((c) => c.usable);
-  if (usable.length === 0) return undefined; // disabled environments may come back: just wait
-  if (usable.some((c) => within(req, c.maxJob) && within(req, c.total))) return undefined;
-  if (usable.some((c) => within(req, c.maxJob))) return REASON_CE_MAX_RESOURCE;
+  if (ces.length === 0) return undefined;
+  if (ces.some((c) => canEverHost(req, c))) return undefined;
+  if (ces.some((c) => instanceFits(req, c))) return REASON_CE_MAX_RESOURCE;
   return REASON_JOB_RESOURCE_REQUIREMENT;
 }
 
-/** Dispatch order inside a queue: FIFO, or fair share (lowest weighted usage first, then priority, then FIFO). */
-export function orderCandidates(q: QueueView): Iterable<CandidateJob> {
-  const fs = q.fairshare;
-  if (!fs) return q.candidates;
-  // Group per share (each group already FIFO), order each group by schedulingPriority desc (stable).
-  const groups = new Map<string, CandidateJob[]>();
-  for (const c of q.candidates) {
-    const share = c.shareIdentifier ?? '';
-    let g = groups.get(share);
-    if (!g) groups.set(share, (g = []));
-    g.push(c);
+// ------------------------------------------------------------------------------------------------
+// Fair-share dispatch order
+// ------------------------------------------------------------------------------------------------
+
+interface ShareCursor {
+  share: string;
+  source: Iterable<CandidateJob>;
+  /** Opened on the share's first turn (shares that never get a turn cost nothing). */
+  it: Iterator<CandidateJob> | undefined;
+  head: CandidateJob | undefined;
+  /** Weighted usage, projected with what this cycle already gave the share. */
+  key: number;
+  /** Looked up on the share's first turn. */
+  weight: number | undefined;
+}
+
+/** Lowest projected weighted usage first; ties by share identifier (deterministic). */
+function cursorLess(a: ShareCursor, b: ShareCursor): boolean {
+  if (a.key < b.key - EPS) return true;
+  if (a.key > b.key + EPS) return false;
+  return a.share < b.share;
+}
+
+/** A binary min-heap of share cursors. */
+class ShareHeap {
+  private readonly a: ShareCursor[];
+  constructor(items: ShareCursor[]) {
+    this.a = items;
+    for (let i = (items.length >> 1) - 1; i >= 0; i--) this.down(i);
   }
-  for (const g of groups.values()) g.sort((a, b) => b.schedulingPriority - a.schedulingPriority || a.createdAt - b.createdAt || a.seq - b.seq);
-  // Interleave: repeatedly take from the share with the lowest projected weighted usage.
-  const usage = new Map<string, number>();
-  for (const s of groups.keys()) usage.set(s, fs.usage.get(s) ?? 0);
-  const idx = new Map<string, number>();
-  const out: CandidateJob[] = [];
-  const shares = [...groups.keys()];
-  for (;;) {
-    let best: string | undefined;
-    let bestUsage = Infinity;
-    for (const s of shares) {
-      const g = groups.get(s)!;
-      if ((idx.get(s) ?? 0) >= g.length) continue;
-      const u = usage.get(s)!;
-      if (u < bestUsage - EPS || (Math.abs(u - bestUsage) <= EPS && best !== undefined && s < best)) {
-        best = s;
-        bestUsage = u;
+  push(c: ShareCursor): void {
+    const a = this.a;
+    a.push(c);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!cursorLess(a[i]!, a[p]!)) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+  pop(): ShareCursor | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last) {
+      a[0] = last;
+      this.down(0);
+    }
+    return top;
+  }
+  private down(i: number): void {
+    const a = this.a;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < a.length && cursorLess(a[l]!, a[m]!)) m = l;
+      if (r < a.length && cursorLess(a[r]!, a[m]!)) m = r;
+      if (m === i) return;
+      [a[i], a[m]] = [a[m]!, a[i]!];
+      i = m;
+    }
+  }
+}
+
+/** Share order inside one share: schedulingPriority descending, then FIFO. */
+export function compareWithinShare(a: CandidateJob, b: CandidateJob): number {
+  return b.schedulingPriority - a.schedulingPriority || a.createdAt - b.createdAt || a.seq - b.seq;
+}
+
+/** Fallback for snapshots without `shares`: group a flat FIFO list per share (reads every candidate). */
+function groupByShare(candidates: Iterable<CandidateJob>): Map<string, CandidateJob[]> {
+  const groups = new Map<string, CandidateJob[]>();
+  for (const c of candidates) {
+    const share = c.shareIdentifier ?? '';
+    const g = groups.get(share);
+    if (g) g.push(c);
+    else groups.set(share, [c]);
+  }
+  for (const g of groups.values()) {
+    let sorted = true;
+    for (let i = 1; i < g.length && sorted; i++) if (compareWithinShare(g[i - 1]!, g[i]!) > 0) sorted = false;
+    if (!sorted) g.sort(compareWithinShare);
+  }
+  return groups;
+}
+
+/**
+ * Lazy k-way merge of per-share lists: repeatedly the share with the lowest projected weighted
+ * usage gives its next job. `charge(job)` adds the job's projected usage to its share (call it for
+ * jobs that were placed; `orderCandidates` charges every job it yields).
+ */
+export class FairShareMerge {
+  private readonly heap: ShareHeap;
+  private pending: ShareCursor | undefined;
+  private readonly projection: number;
+
+  private readonly fs: FairshareView;
+
+  constructor(q: QueueView) {
+    const fs = (this.fs = q.fairshare!);
+    this.projection = fs.projectionSeconds ?? 1;
+    const sources: ReadonlyMap<string, Iterable<CandidateJob>> = q.shares ?? groupByShare(q.candidates);
+    const items: ShareCursor[] = [];
+    for (const [share, source] of sources) {
+      items.push({ share, source, it: undefined, head: undefined, key: fs.usage.get(share) ?? 0, weight: undefined });
+    }
+    this.heap = new ShareHeap(items);
+  }
+
+  next(): CandidateJob | undefined {
+    const p = this.pending;
+    if (p) {
+      this.pending = undefined;
+      const n = p.it!.next();
+      if (!n.done) {
+        p.head = n.value;
+        this.heap.push(p);
       }
     }
-    if (best === undefined) break;
-    const g = groups.get(best)!;
-    const i = idx.get(best) ?? 0;
-    const job = g[i]!;
-    out.push(job);
-    idx.set(best, i + 1);
-    // Projected usage grows with the job's size, weighted: a lower weight gets more capacity.
-    usage.set(best, bestUsage + job.req.vcpus * fs.weightOf(best));
-    if (out.length >= 5000) break; // a cycle never needs more than this
+    for (;;) {
+      const c = this.heap.pop();
+      if (!c) return undefined;
+      if (!c.it) {
+        c.it = c.source[Symbol.iterator]();
+        const n = c.it.next();
+        if (n.done) continue; // an empty share
+        c.head = n.value;
+      }
+      this.pending = c;
+      return c.head;
+    }
   }
-  return out;
+
+  /** The last job returned by `next()` was dispatched: its share's projected usage grows. */
+  charge(job: CandidateJob): void {
+    const p = this.pending;
+    if (p && p.head === job) p.key += job.req.vcpus * (p.weight ??= this.fs.weightOf(p.share)) * this.projection;
+  }
+}
+
+/**
+ * Dispatch order inside a queue: FIFO, or fair share (lowest projected weighted usage first, each
+ * share in schedulingPriority-then-FIFO order). Lazy: callers read only as far as they need.
+ */
+export function* orderCandidates(q: QueueView): Generator<CandidateJob> {
+  if (!q.fairshare) {
+    yield* q.candidates;
+    return;
+  }
+  const m = new FairShareMerge(q);
+  for (let job = m.next(); job; job = m.next()) {
+    m.charge(job);
+    yield job;
+  }
+}
+
+/** Fraction of capacity held back for inactive shares: (r/100)^activeShares; 0 with no active share. */
+export function reservedFraction(computeReservation: number, activeShares: number): number {
+  if (computeReservation <= 0 || activeShares <= 0) return 0;
+  return Math.pow(Math.min(99, computeReservation) / 100, activeShares);
+}
+
+// ------------------------------------------------------------------------------------------------
+// The cycle
+// ------------------------------------------------------------------------------------------------
+
+interface Free extends Capacity {
+  gpuIds: number[];
 }
 
 export function schedule(snapshot: SchedulerSnapshot, opts: ScheduleOptions): Plan {
   const placements: Placement[] = [];
   const blocked: BlockedJob[] = [];
+  const placedIds = new Set<string>();
+  const maxBlocked = opts.maxBlockedScanPerQueue ?? 10_000;
   let scanned = 0;
 
-  // Mutable free-capacity view shared by all queues in this cycle.
-  const free = new Map<string, Capacity & { gpuIds: number[] }>();
+  // Phase 0: mutable free-capacity view shared by all queues in this cycle.
+  const free = new Map<string, Free>();
   for (const ce of snapshot.computeEnvironments.values()) {
     free.set(ce.arn, {
       vcpus: ce.total.vcpus - ce.used.vcpus,
@@ -186,60 +350,80 @@ export function schedule(snapshot: SchedulerSnapshot, opts: ScheduleOptions): Pl
   }
   const consumables = new Map(snapshot.consumables);
 
+  // Phase 1: queues in descending priority.
   const queues = [...snapshot.queues].sort((a, b) => b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const q of queues) {
     if (!q.usable) continue;
-    const ces = q.computeEnvironmentArns
-      .map((arn) => snapshot.computeEnvironments.get(arn))
-      .filter((c): c is ComputeEnvironmentView => c !== undefined);
+    const ces: ComputeEnvironmentView[] = [];
+    for (const arn of q.computeEnvironmentArns) {
+      const c = snapshot.computeEnvironments.get(arn);
+      if (c) ces.push(c);
+    }
     const usableCes = ces.filter((c) => c.usable);
     if (usableCes.length === 0) continue;
     // Nothing can start while every environment of the queue is full: skip the scan.
-    if (usableCes.every((c) => isFull(c, free.get(c.arn)!))) continue;
+    const allFull = (): boolean => usableCes.every((c) => isFull(c, free.get(c.arn)!));
+    if (allFull()) continue;
 
-    // Fair share: hold back computeReservation for shares that are not active yet.
-    let reserveFor: ((share: string) => number) | undefined;
-    if (q.fairshare && q.fairshare.computeReservation > 0) {
-      const fsv = q.fairshare;
-      const fraction = Math.pow(fsv.computeReservation / 100, Math.max(1, fsv.activeShares.size));
-      const totalV = usableCes.reduce((s, c) => s + c.total.vcpus, 0);
-      const reserved = totalV * fraction;
-      reserveFor = (share) => (fsv.activeShares.has(share) ? reserved : 0);
-    }
+    // Fair share: computeReservation holds back part of each environment for inactive shares.
+    const fsv = q.fairshare;
+    const active = fsv && fsv.computeReservation > 0 ? new Set(fsv.activeShares) : undefined;
+
+    // Phase 2: candidates in dispatch order.
+    const merge = fsv ? new FairShareMerge(q) : undefined;
+    const fifo = merge ? undefined : q.candidates[Symbol.iterator]();
+    const nextJob = (): CandidateJob | undefined => {
+      if (merge) return merge.next();
+      const n = fifo!.next();
+      return n.done ? undefined : n.value;
+    };
 
     let misses = 0;
-    for (const job of orderCandidates(q)) {
+    let blockedSeen = 0;
+    for (let job = nextJob(); job; job = nextJob()) {
+      if (placedIds.has(job.jobId)) continue;
       scanned++;
+      // Phase 4a: never fits → report once, don't block the queue.
       const reason = neverFitReason(job.req, ces);
       if (reason) {
         if (job.statusReason !== reason) blocked.push({ jobId: job.jobId, reason });
-        else if (++misses > opts.maxScanPerQueue) break; // reported already: counts as a miss
+        if (++blockedSeen > maxBlocked) break;
         continue;
       }
       if (!consumablesFree(job.consumables, consumables)) {
         if (++misses > opts.maxScanPerQueue) break;
         continue;
       }
-      let placed = false;
+      // Phase 3: environments in order.
+      const share = job.shareIdentifier ?? '';
+      const holdFraction = active && active.has(share) ? reservedFraction(fsv!.computeReservation, active.size) : 0;
+      let placedOn: ComputeEnvironmentView | undefined;
       for (const ce of usableCes) {
         const f = free.get(ce.arn)!;
-        const hold = reserveFor ? reserveFor(job.shareIdentifier ?? '') : 0;
-        const avail = { vcpus: f.vcpus - hold, memoryMiB: f.memoryMiB, gpus: f.gpus };
-        if (!within(job.req, ce.maxJob) || !fits(job.req, avail)) continue;
-        f.vcpus -= job.req.vcpus;
-        f.memoryMiB -= job.req.memoryMiB;
-        f.gpus -= job.req.gpus;
-        const gpuIds = f.gpuIds.splice(0, Math.ceil(job.req.gpus));
-        for (const c of job.consumables) consumables.set(c.arn, (consumables.get(c.arn) ?? 0) - c.quantity);
-        placements.push({ jobId: job.jobId, queueArn: q.arn, computeEnvironmentArn: ce.arn, gpuIds });
-        placed = true;
+        if (!instanceFits(job.req, ce)) continue;
+        const hold = holdFraction * ce.total.vcpus;
+        if (job.req.vcpus > f.vcpus - hold + EPS || job.req.memoryMiB > f.memoryMiB + EPS || job.req.gpus > f.gpus + EPS) continue;
+        if (job.req.gpus > 0 && f.gpuIds.length < Math.ceil(job.req.gpus)) continue;
+        placedOn = ce;
         break;
       }
-      if (!placed) {
+      if (!placedOn) {
         if (++misses > opts.maxScanPerQueue) break;
         // Every environment of this queue is full: nothing behind this job can fit either.
-        if (usableCes.every((c) => isFull(c, free.get(c.arn)!))) break;
+        if (allFull()) break;
+        continue;
       }
+      const f = free.get(placedOn.arn)!;
+      f.vcpus -= job.req.vcpus;
+      f.memoryMiB -= job.req.memoryMiB;
+      f.gpus -= job.req.gpus;
+      const gpuIds = f.gpuIds.splice(0, Math.ceil(job.req.gpus));
+      for (const c of job.consumables) consumables.set(c.arn, (consumables.get(c.arn) ?? 0) - c.quantity);
+      placements.push({ jobId: job.jobId, queueArn: q.arn, computeEnvironmentArn: placedOn.arn, gpuIds });
+      placedIds.add(job.jobId);
+      merge?.charge(job);
+      if (active && !active.has(share)) active.add(share);
+      if (allFull()) break;
     }
   }
   return { placements, blocked, scanned };
@@ -250,6 +434,11 @@ function isFull(ce: ComputeEnvironmentView, f: Capacity): boolean {
 }
 
 function consumablesFree(needs: readonly ConsumableNeed[], avail: ReadonlyMap<string, number>): boolean {
-  for (const n of needs) if ((avail.get(n.arn) ?? 0) < n.quantity) return false;
+  if (needs.length === 0) return true;
+  // A job may list one resource twice: add up per resource.
+  if (needs.length === 1) return (avail.get(needs[0]!.arn) ?? 0) + EPS >= needs[0]!.quantity;
+  const want = new Map<string, number>();
+  for (const n of needs) want.set(n.arn, (want.get(n.arn) ?? 0) + n.quantity);
+  for (const [arn, q] of want) if ((avail.get(arn) ?? 0) + EPS < q) return false;
   return true;
 }
