@@ -259,7 +259,13 @@ export async function deployStack(o: DeployOptions): Promise<DeployResult> {
     }
   };
 
-  // Dry run: validate all with placeholders, produce the plan.
+  // Validate every resource before touching anything: values of resources are placeholders here.
+  if (!o.dryRun) {
+    for (const id of order) pending.add(id);
+    for (const id of order) dryResolver(id, handlerFor(resources[id]!.Type));
+    pending.clear();
+  }
+
   for (const id of order) {
     const r = resources[id]!;
     const h = handlerFor(r.Type);
@@ -283,7 +289,7 @@ export async function deployStack(o: DeployOptions): Promise<DeployResult> {
 
     if (o.dryRun) {
       emit({ logicalId: id, type: r.Type, action, note: h.note, physicalId: prev?.physicalId });
-      if (action !== 'unchanged') pending.add(id);
+      if (action === 'create' || action === 'record' || action === 'replace' || (action === 'update' && h.updateChangesId)) pending.add(id);
       continue;
     }
 

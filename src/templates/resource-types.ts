@@ -48,6 +48,8 @@ export interface ResourceHandler {
   delete(state: ResourceState, ctx: HandlerContext): Promise<void>;
   /** Attribute names Fn::GetAtt accepts (undefined: any). */
   readonly attributes?: readonly string[];
+  /** An in-place update changes the physical id (a job definition's new revision ARN). */
+  readonly updateChangesId?: boolean;
 }
 
 export function stableHash(...parts: string[]): string {
@@ -283,6 +285,7 @@ function jdInput(props: Record<string, Value>, ctx: Pick<HandlerContext, 'path' 
 
 const jobDefinition: ResourceHandler = {
   mode: 'applied',
+  updateChangesId: true,
   attributes: ['JobDefinitionArn', 'JobDefinitionName', 'Revision'],
   check: (props, ctx) => void jdInput(props, ctx),
   async create(props, ctx) {
