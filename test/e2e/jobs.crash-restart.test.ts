@@ -10,6 +10,9 @@ import {
   BatchClient,
   CreateComputeEnvironmentCommand,
   CreateJobQueueCommand,
+  DescribeComputeEnvironmentsCommand,
+  DescribeJobDefinitionsCommand,
+  DescribeJobQueuesCommand,
   DescribeJobsCommand,
   ListJobsCommand,
   RegisterJobDefinitionCommand,
@@ -133,6 +136,13 @@ describe('kill -9 and restart', () => {
       return p.arrayProperties?.statusSummary?.RUNNABLE === 10_000 ? p : undefined;
     }, { timeoutMs: 30_000, intervalMs: 200 });
     expect(parent.status).toBe('PENDING');
+    // Resources created before the crash are all there.
+    const ces = await batch.send(new DescribeComputeEnvironmentsCommand({ computeEnvironments: ['parked'] }));
+    expect(ces.computeEnvironments?.[0]?.state).toBe('DISABLED');
+    const qs = await batch.send(new DescribeJobQueuesCommand({ jobQueues: ['parked'] }));
+    expect(qs.jobQueues?.[0]?.computeEnvironmentOrder?.[0]?.computeEnvironment).toMatch(/compute-environment\/parked$/);
+    const jds = await batch.send(new DescribeJobDefinitionsCommand({ jobDefinitionName: 'wide' }));
+    expect(jds.jobDefinitions?.map((d) => d.revision)).toEqual([1]);
     let n = 0;
     let token: string | undefined;
     do {
