@@ -58,4 +58,12 @@ CREATE TABLE nodes (
 );
 `,
   },
+  {
+    id: 2,
+    name: 'jobs-by-name',
+    // ListJobs JOB_NAME filters (case-insensitive, exact or prefix) without scanning the queue;
+    // job retention (purgeJobs) finds old finished jobs without reading the table.
+    sql: `CREATE INDEX jobs_queue_name ON jobs (queue_arn, lower(job_name), created_at);
+CREATE INDEX jobs_finished_created ON jobs (created_at) WHERE status IN ('SUCCEEDED', 'FAILED');`,
+  },
 ];

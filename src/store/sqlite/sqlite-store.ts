@@ -284,8 +284,14 @@ export class SqliteStore implements Store {
     }
     if (q.jobName !== undefined) {
       if (q.jobName.endsWith('*')) {
-        where.push("lower(job_name) LIKE ? ESCAPE '\\'");
-        args.push(likeEscape(q.jobName.slice(0, -1).toLowerCase()) + '%');
+        // A range on the indexed expression (jobs_queue_name) instead of LIKE, which can't use it.
+        const prefix = q.jobName.slice(0, -1).toLowerCase();
+        where.push('lower(job_name) >= ?');
+        args.push(prefix);
+        if (prefix !== '') {
+          where.push('lower(job_name) < ?');
+          args.push(prefix + '\uffff');
+        }
       } else {
         where.push('lower(job_name) = ?');
         args.push(q.jobName.toLowerCase());

@@ -20,9 +20,10 @@ export function buildListJobsQuery(q: ListJobsQuery): { text: string; values: un
   if (q.statuses && q.statuses.length > 0) where.push(`status = ANY(${p(q.statuses)}::text[])`);
   if (q.jobName !== undefined) {
     if (q.jobName.endsWith('*')) {
-      where.push(`lower(job_name) LIKE ${p(likeEscape(q.jobName.slice(0, -1).toLowerCase()) + '%')} ESCAPE '\\'`);
+      // Same expression and collation as the jobs_queue_name index, so prefix LIKE can use it.
+      where.push(`lower(job_name) COLLATE "C" LIKE ${p(likeEscape(q.jobName.slice(0, -1).toLowerCase()) + '%')} ESCAPE '\\'`);
     } else {
-      where.push(`lower(job_name) = ${p(q.jobName.toLowerCase())}`);
+      where.push(`lower(job_name) COLLATE "C" = ${p(q.jobName.toLowerCase())}`);
     }
   }
   if (q.jobDefinitionArn !== undefined) where.push(`jd_arn = ${p(q.jobDefinitionArn)}`);
