@@ -252,7 +252,7 @@ class ProcessExecutor implements Executor {
       wantsLimits
     ) {
       try {
-        cgroup = createAttemptCgroup(this.layout, spec.taskId, spec.resources);
+        cgroup = await createAttemptCgroup(this.layout, spec.taskId, spec.resources);
       } catch (err) {
         this.warn(`cgroup for ${spec.attemptKey} failed (${(err as Error).message}); polling RSS instead`);
       }

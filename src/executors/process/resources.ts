@@ -11,7 +11,7 @@
  *    allocation spike between two polls goes unseen; CPU is not limited.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { rmdir } from 'node:fs/promises';
+import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 import type { ResourceAmounts } from '../executor.js';
@@ -181,42 +181,49 @@ function hasSwap(): boolean {
   return swapKnown;
 }
 
-/** Creates the attempt's cgroup(s) and writes its limits. Throws if the cgroup can't be made. */
-export function createAttemptCgroup(
+/**
+ * Creates the attempt's cgroup(s) and writes its limits. Throws if the cgroup can't be made.
+ * Asynchronous: creating a cgroup is a slow kernel operation that must not block the event loop.
+ */
+export async function createAttemptCgroup(
   layout: CgroupLayout,
   taskId: string,
   res: ResourceAmounts,
-): AttemptCgroup {
+): Promise<AttemptCgroup> {
   const name = taskId.replace(/[^A-Za-z0-9_.-]/g, '_');
   const memBytes = res.memoryMiB > 0 ? Math.floor(res.memoryMiB * MIB) : undefined;
   const quota = res.vcpus > 0 ? Math.max(1000, Math.round(res.vcpus * CFS_PERIOD_US)) : undefined;
-  const mk = (dir: string): string => {
-    mkdirSync(dir, { recursive: true });
+  const mk = async (dir: string): Promise<string> => {
+    await mkdir(dir, { recursive: true });
     return dir;
   };
   if (layout.version === 1) {
-    const mem = mk(join(layout.memoryParent, name));
+    const cpuDir = layout.cpuParent && quota !== undefined ? join(layout.cpuParent, name) : undefined;
+    const [mem] = await Promise.all([mk(join(layout.memoryParent, name)), cpuDir ? mk(cpuDir) : undefined]);
     const cg: AttemptCgroup = {
       version: 1,
       dirs: [mem],
       procsFiles: [join(mem, 'cgroup.procs')],
       memoryDir: mem,
     };
-    if (memBytes !== undefined) writeFileSync(join(mem, 'memory.limit_in_bytes'), String(memBytes));
+    const writes: Promise<unknown>[] = [];
+    if (memBytes !== undefined) writes.push(writeFile(join(mem, 'memory.limit_in_bytes'), String(memBytes)));
     if (hasSwap()) tryWrite(join(mem, 'memory.swappiness'), '0'); // a hard limit: don't swap instead
-    if (layout.cpuParent && quota !== undefined) {
-      const cpu = mk(join(layout.cpuParent, name));
-      cg.dirs.push(cpu);
-      cg.procsFiles.push(join(cpu, 'cgroup.procs'));
+    if (cpuDir) {
+      cg.dirs.push(cpuDir);
+      cg.procsFiles.push(join(cpuDir, 'cgroup.procs'));
       // a new cgroup's period is the kernel default, 100 ms (= CFS_PERIOD_US): only the quota is written
-      writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(quota));
+      writes.push(writeFile(join(cpuDir, 'cpu.cfs_quota_us'), String(quota)));
     }
+    await Promise.all(writes);
     return cg;
   }
-  const dir = mk(join(layout.memoryParent, name));
-  if (memBytes !== undefined) writeFileSync(join(dir, 'memory.max'), String(memBytes));
-  tryWrite(join(dir, 'memory.swap.max'), '0');
-  if (layout.v2Cpu && quota !== undefined) writeFileSync(join(dir, 'cpu.max'), `${quota} ${CFS_PERIOD_US}`);
+  const dir = await mk(join(layout.memoryParent, name));
+  const writes: Promise<unknown>[] = [];
+  if (memBytes !== undefined) writes.push(writeFile(join(dir, 'memory.max'), String(memBytes)));
+  writes.push(writeFile(join(dir, 'memory.swap.max'), '0').catch(() => undefined));
+  if (layout.v2Cpu && quota !== undefined) writes.push(writeFile(join(dir, 'cpu.max'), `${quota} ${CFS_PERIOD_US}`));
+  await Promise.all(writes);
   return { version: 2, dirs: [dir], procsFiles: [join(dir, 'cgroup.procs')], memoryDir: dir };
 }
 
