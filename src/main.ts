@@ -1,7 +1,8 @@
 /**
  * @module main
  * The composition root: config → store → log store → executors → engine → API. This is the only
- * module that imports adapters (store/sqlite, logs/sqlite, executors/*).
+ * module that imports adapters (store/sqlite, logs/sqlite, executors/*), together with wiring/*
+ * (wiring/cluster-server.ts composes a cluster node on PostgreSQL).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,6 +25,7 @@ import { startLogRetention } from './loops/log-retention.js';
 import { startResourceLifecycle } from './loops/resource-lifecycle.js';
 import { startJobRetention } from './loops/job-retention.js';
 import { SqliteStore, DataDirInUseError } from './store/sqlite/sqlite-store.js';
+import { startClusterServer, type ClusterServer } from './wiring/cluster-server.js';
 import type { Store } from './store/store.js';
 import { VERSION } from './version.js';
 
@@ -52,6 +54,7 @@ function hostCapacity(): { vcpus: number; memoryMiB: number; gpus: number } {
 export async function startServer(config: ServerConfig, opts: { clock?: Clock } = {}): Promise<RunningServer> {
   const clock = opts.clock ?? systemClock;
   fs.mkdirSync(config.dataDir, { recursive: true });
+  if (config.databaseUrl) return startClusterNode(config, clock);
   const pidFile = path.join(config.dataDir, 'server.pid');
 
   let store: Store;
@@ -194,6 +197,30 @@ export async function startServer(config: ServerConfig, opts: { clock?: Clock } 
         // already gone
       }
     },
+  };
+}
+
+/**
+ * Cluster mode (`--database postgres://…`): shared PostgreSQL job and log stores, no data-dir lock
+ * (the data dir only holds this node's work dirs and launcher state). See docs/architecture/cluster.md.
+ */
+async function startClusterNode(config: ServerConfig, clock: Clock): Promise<RunningServer> {
+  let node: ClusterServer;
+  try {
+    node = await startClusterServer(config, hostCapacity(), { clock });
+  } catch (err) {
+    throw new StartupError(`cannot start cluster node ${config.nodeId}: ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    url: node.url,
+    port: node.port,
+    config,
+    store: node.store,
+    events: node.events,
+    get engine(): JobEngine {
+      return node.engine;
+    },
+    close: () => node.close(),
   };
 }
 
