@@ -13,6 +13,7 @@ import { apiFigure } from './figures/api.js';
 import { executionFigures } from './figures/execution.js';
 import { logsFigure } from './figures/logs.js';
 import { scaleFigure } from './figures/scale.js';
+import { slurmExecutorFigure } from './figures/slurm.js';
 import { FULL, QUICK, type BenchContext } from './lib/context.js';
 import { buildFloor, floorMissing } from './lib/floor.js';
 import { motoVersion } from './lib/moto.js';
@@ -22,7 +23,7 @@ import { loadSigner, nodeCryptoSigner, selfCheck, signCost } from './lib/sigv4.j
 import { slurmMissing, slurmVersion, startSlurm } from './lib/slurm.js';
 import { cleanupAll, installSignalCleanup, makeTempDir, now, run } from './lib/util.js';
 
-const FIGURES = ['api', 'exec', 'scale', 'logs'] as const;
+const FIGURES = ['api', 'exec', 'slurm', 'scale', 'logs'] as const;
 type Figure = (typeof FIGURES)[number];
 
 function parseArgs(argv: readonly string[]): { quick: boolean; only: Set<Figure>; out?: string } {
@@ -126,7 +127,7 @@ async function main(): Promise<number> {
   try {
     const floorSkip = floorMissing();
     ctx.floor = floorSkip ? { skipped: floorSkip } : await buildFloor(makeTempDir('floor'));
-    const needSlurm = args.only.has('exec');
+    const needSlurm = args.only.has('exec') || args.only.has('slurm');
     const slurmSkip = slurmMissing();
     if (needSlurm && !slurmSkip) {
       try {
@@ -145,6 +146,7 @@ async function main(): Promise<number> {
     const steps: [Figure, string, (c: BenchContext) => Promise<void>][] = [
       ['api', 'API', apiFigure],
       ['exec', 'Execution / latency / arrays', executionFigures],
+      ['slurm', 'Slurm executor vs plain sbatch', slurmExecutorFigure],
       ['scale', 'Scale', scaleFigure],
       ['logs', 'Logs', logsFigure],
     ];

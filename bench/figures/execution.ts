@@ -22,16 +22,24 @@ interface Described {
   jobs: { jobId: string; status: string; arrayProperties?: { statusSummary?: Record<string, number> } }[];
 }
 
-/** Submit `count` jobs with 16 clients and wait until all are finished. */
+/**
+ * Submit `count` jobs with `submitters` clients (default 16) to `queue` (default the execution
+ * queue) and wait until the engine counts all of them finished. Unless `probe` is false, one more
+ * client runs DescribeJobs on a random submitted job every ~10 ms meanwhile.
+ */
 export async function runTrivialJobs(
   server: ServerHandle,
   ctx: BenchContext,
   count: number,
   timeoutMs: number,
-): Promise<{ rate: number; failed: number; describeP99: number; describes: number }> {
+  opts: { queue?: string; jobDefinition?: string; submitters?: number; probe?: boolean } = {},
+): Promise<{ rate: number; failed: number; describeP99: number; describes: number; ids: string[] }> {
+  const queue = opts.queue ?? QUEUE;
+  const jobDefinition = opts.jobDefinition ?? JD;
+  const submitters = opts.submitters ?? 16;
   const admin = new ApiClient(server.port, ctx.sign);
   const before = await engineStats(admin);
-  const cs = clients(server.port, ctx.sign, 16);
+  const cs = clients(server.port, ctx.sign, submitters);
   const ids: string[] = [];
   const t0 = now();
   let submitting = true;
@@ -40,7 +48,7 @@ export async function runTrivialJobs(
   const probeLat: number[] = [];
   let finished = false;
   const prober = (async () => {
-    while (!finished && now() - t0 < timeoutMs) {
+    while (opts.probe !== false && !finished && now() - t0 < timeoutMs) {
       if (ids.length > 0) {
         const r = await probe.batch<Described>('DescribeJobs', { jobs: [ids[Math.floor(Math.random() * ids.length)]!] });
         probeLat.push(r.ms);
@@ -48,8 +56,8 @@ export async function runTrivialJobs(
       await sleep(10);
     }
   })();
-  const sub = pool(16, count, timeoutMs, async (i, w) => {
-    const r = await cs[w]!.batch<{ jobId: string }>('SubmitJob', { jobName: `exec-${i}`, jobQueue: QUEUE, jobDefinition: JD });
+  const sub = pool(submitters, count, timeoutMs, async (i, w) => {
+    const r = await cs[w]!.batch<{ jobId: string }>('SubmitJob', { jobName: `exec-${i}`, jobQueue: queue, jobDefinition });
     ids.push(r.body.jobId);
   }).finally(() => (submitting = false));
   let after = before;
@@ -70,7 +78,7 @@ export async function runTrivialJobs(
     for (const c of [...cs, probe, admin]) c.close();
   }
   const ms = now() - t0;
-  return { rate: ids.length / (ms / 1000), failed: after.failed - before.failed, describeP99: summarize(probeLat).p99, describes: probeLat.length };
+  return { rate: ids.length / (ms / 1000), failed: after.failed - before.failed, describeP99: summarize(probeLat).p99, describes: probeLat.length, ids };
 }
 
 async function executionFigure(server: ServerHandle, ctx: BenchContext): Promise<void> {

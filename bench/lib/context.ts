@@ -14,6 +14,8 @@ export interface Sizes {
   motoTimeMs: number;
   execJobs: number;
   slurmJobs: number;
+  /** Jobs through openbatch's Slurm executor, and as many plain sbatch jobs before and after. */
+  slurmExecJobs: number;
   latencySamples: number;
   slurmLatencySamples: number;
   arraySize: number;
@@ -36,6 +38,7 @@ export const FULL: Sizes = {
   motoTimeMs: 15_000,
   execJobs: 5_000,
   slurmJobs: 300,
+  slurmExecJobs: 300,
   latencySamples: 100,
   slurmLatencySamples: 20,
   arraySize: 10_000,
@@ -57,6 +60,7 @@ export const QUICK: Sizes = {
   motoTimeMs: 2_000,
   execJobs: 200,
   slurmJobs: 10,
+  slurmExecJobs: 20,
   latencySamples: 10,
   slurmLatencySamples: 3,
   arraySize: 1_000,

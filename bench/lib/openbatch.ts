@@ -58,7 +58,9 @@ export function checkBuilt(): string | undefined {
 }
 
 export async function startOpenbatch(dataDir: string, extraArgs: readonly string[] = [], timeoutMs = 120_000): Promise<ServerHandle> {
-  const child = spawnTracked(process.execPath, [path.join(BUILD, 'bin/openbatch.js'), 'server', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
+  // OBBENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`): extra node flags for the server, for profiling.
+  const nodeArgs = (process.env.OBBENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawnTracked(process.execPath, [...nodeArgs, path.join(BUILD, 'bin/openbatch.js'), 'server', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
     cwd: BUILD,
     env: { ...process.env, OPENBATCH_PORT: '0' },
   });

@@ -15,6 +15,14 @@ import { BenchError, now, run, sleep, spawnTracked, stopChild, waitFor, which } 
 export interface SlurmHandle {
   env: NodeJS.ProcessEnv;
   dir: string;
+  /** The slurm.conf the daemons run with. */
+  conf: string;
+  /** The one partition (default for sbatch). */
+  partition: string;
+  /** CPUs of the one node. */
+  cpus: number;
+  /** Jobs each CPU may hold at once (`OverSubscribe=FORCE:n`). */
+  oversubscribe: number;
   sbatch(args: readonly string[]): Promise<string>;
   /** Job ids still pending or running (not finished). */
   activeIds(): Promise<string[]>;
@@ -32,6 +40,19 @@ export function slurmMissing(): string | undefined {
 export async function slurmVersion(): Promise<string> {
   const r = await run(which('slurmctld') ?? 'slurmctld', ['-V'], { timeoutMs: 10_000 });
   return (r.stdout || r.stderr).trim() || 'unknown';
+}
+
+/** `OverSubscribe=FORCE:n` of the bench's partition: up to n jobs share each CPU. */
+export const OVERSUBSCRIBE = 64;
+export const PARTITION = 'main';
+
+/**
+ * RealMemory for the node: 90% of the machine's memory (Slurm drains a node that reports less than
+ * its configured RealMemory; without it the node has 1 MB and every `--mem` job is rejected, as
+ * the Slurm executor's jobs carry `--mem`). Memory is not a consumable resource here (CR_CPU).
+ */
+function realMemoryMiB(): number {
+  return Math.floor((os.totalmem() / 1024 ** 2) * 0.9);
 }
 
 function config(dir: string, node: string, cpus: number, ctldPort: number, dPort: number): string {
@@ -62,8 +83,8 @@ AccountingStorageType=accounting_storage/none
 MaxJobCount=100000
 MaxArraySize=10001
 MinJobAge=2
-NodeName=${node} NodeAddr=127.0.0.1 NodeHostname=${node} CPUs=${cpus} Sockets=1 CoresPerSocket=${cpus} ThreadsPerCore=1 State=UNKNOWN
-PartitionName=main Nodes=${node} Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:64
+NodeName=${node} NodeAddr=127.0.0.1 NodeHostname=${node} CPUs=${cpus} Sockets=1 CoresPerSocket=${cpus} ThreadsPerCore=1 RealMemory=${realMemoryMiB()} State=UNKNOWN
+PartitionName=${PARTITION} Nodes=${node} Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:${OVERSUBSCRIBE}
 `;
 }
 
@@ -100,6 +121,10 @@ export async function startSlurm(dir: string): Promise<SlurmHandle> {
   const handle: SlurmHandle = {
     env,
     dir,
+    conf,
+    partition: PARTITION,
+    cpus,
+    oversubscribe: OVERSUBSCRIBE,
     async sbatch(args) {
       const r = await run('sbatch', ['--parsable', '-o', '/dev/null', '-e', '/dev/null', '-D', outDir, ...args], { env, timeoutMs: 30_000 });
       if (r.code !== 0) throw new BenchError(`sbatch failed: ${r.stderr.trim()}`);
