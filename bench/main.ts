@@ -59,7 +59,8 @@ target in this run; the section "Missed targets" says what limits it.
   \`posix_spawnp\` + \`waitpid\` with the same concurrency (the raw process-start floor), Slurm
   (Debian \`slurm-wlm\`, a one-node localhost cluster configured like
   \`shared/reference/slurm-localhost.conf.example\`), the same query on a 1,000-job store, a naive
-  full-sort scheduler, and \`seq N | wc -l\`.
+  full-sort scheduler, \`seq N | wc -l\`, and plain \`sbatch\` on the same Slurm for openbatch's
+  Slurm executor.
 - Reproduce: \`npm run build && bash .ci/bench-deps.sh && npm run bench\` (about 10 minutes; writes
   this file). \`npm run bench -- --quick\` is the CI smoke run (small sizes, no pass/fail on
   timings; writes bench/results/quick.md).

@@ -25,14 +25,15 @@ interface Described {
 /**
  * Submit `count` jobs with `submitters` clients (default 16) to `queue` (default the execution
  * queue) and wait until the engine counts all of them finished. Unless `probe` is false, one more
- * client runs DescribeJobs on a random submitted job every ~10 ms meanwhile.
+ * client runs DescribeJobs on a random submitted job every ~10 ms meanwhile. The engine's counters
+ * are polled every `pollMs` (default 5 ms).
  */
 export async function runTrivialJobs(
   server: ServerHandle,
   ctx: BenchContext,
   count: number,
   timeoutMs: number,
-  opts: { queue?: string; jobDefinition?: string; submitters?: number; probe?: boolean } = {},
+  opts: { queue?: string; jobDefinition?: string; submitters?: number; probe?: boolean; pollMs?: number } = {},
 ): Promise<{ rate: number; failed: number; describeP99: number; describes: number; ids: string[] }> {
   const queue = opts.queue ?? QUEUE;
   const jobDefinition = opts.jobDefinition ?? JD;
@@ -69,7 +70,7 @@ export async function runTrivialJobs(
         return !submitting && after.succeeded + after.failed - before.succeeded - before.failed >= ids.length ? true : undefined;
       },
       timeoutMs,
-      5,
+      opts.pollMs ?? 5,
     );
   } finally {
     finished = true;
