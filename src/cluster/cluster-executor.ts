@@ -74,6 +74,8 @@ export class ClusterExecutor implements Executor {
   private closed = false;
   private rr = 0;
   private readonly held: { jobId: string | undefined; fn: () => void }[] = [];
+  /** Nodes that refused connections recently: not picked until then (their lease may not have expired yet). */
+  private readonly suspect = new Map<string, number>();
   private readonly warn: (m: string) => void;
 
   constructor(private readonly opts: ClusterExecutorOptions) {
@@ -112,7 +114,8 @@ export class ClusterExecutor implements Executor {
   // --- placement -----------------------------------------------------------------------------
 
   private pick(): LiveNode {
-    const nodes = this.opts.nodes().filter((n) => n.accepting);
+    const now = Date.now();
+    const nodes = this.opts.nodes().filter((n) => n.accepting && (this.suspect.get(`${n.nodeId}@${n.boot}`) ?? 0) < now);
     if (nodes.length === 0) {
       const self = this.opts.nodes().find((n) => n.nodeId === this.opts.selfId);
       if (self) return self;
@@ -194,9 +197,15 @@ export class ClusterExecutor implements Executor {
           else await postJson(n.url, `${AGENT_PREFIX}/start`, { epoch: this.opts.epoch, spec: wire }, 15_000);
           return;
         } catch (err) {
-          const code = (err as { code?: string }).code;
-          if (code === 'fenced' || code === 'stale-leader' || code === 'closed' || attempt >= 4) {
-            this.lost(key, p.handle.node, `dispatch to ${p.handle.node} failed: ${(err as Error).message}`);
+          if (!(err instanceof RemoteError)) {
+            // Unreachable: keep trying while membership still lists the node; when its lease
+            // expires, the leader's membership check ends the attempt as a lost host.
+            this.suspect.set(`${n.nodeId}@${n.boot}`, Date.now() + 15_000);
+            await sleep(Math.min(1000, 100 * (attempt + 1)));
+            continue;
+          }
+          if (err.code === 'fenced' || err.code === 'stale-leader' || err.code === 'closed' || attempt >= 4) {
+            this.lost(key, p.handle.node, `dispatch to ${p.handle.node} failed: ${err.message}`);
             return;
           }
           await sleep(200 * (attempt + 1));
@@ -306,14 +315,24 @@ export class ClusterExecutor implements Executor {
         for (let i = 0; i < 5; i++) {
           try {
             const p = this.callRecover(n, keys);
-            this.greeted.set(`${nodeId}@${n.boot}`, p.then(() => undefined));
+            const greeting = p.then(() => undefined);
+            greeting.catch(() => undefined);
+            this.greeted.set(`${nodeId}@${n.boot}`, greeting);
             const r = await p;
             this.applyRecovered(nodeId, r);
             return;
           } catch (err) {
             this.greeted.delete(`${nodeId}@${n.boot}`);
             lastErr = err;
-            if (err instanceof RemoteError && err.code === 'stale-leader') break;
+            if (!(err instanceof RemoteError)) {
+              // Unreachable (typically the previous leader's own node, whose lease has not expired yet):
+              // don't hold up the takeover. The membership check ends its attempts when the lease
+              // expires; if it comes back instead, its agent keeps reporting to us.
+              this.suspect.set(`${nodeId}@${n.boot}`, Date.now() + 15_000);
+              this.warn(`node ${nodeId} is unreachable; its ${keys.length} attempts end when its lease expires`);
+              return;
+            }
+            if (err.code === 'stale-leader') break;
             await sleep(500 * (i + 1));
           }
         }

@@ -38,9 +38,9 @@ export interface ClusterTimings {
 export const DEFAULT_TIMINGS: ClusterTimings = {
   heartbeatMs: 2000,
   nodeTtlMs: 10_000,
-  leaseTtlMs: 8000,
-  renewMs: 2000,
-  electionMs: 1000,
+  leaseTtlMs: 7000,
+  renewMs: 1500,
+  electionMs: 500,
   fenceMarginMs: 2000,
 };
 

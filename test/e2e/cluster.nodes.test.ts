@@ -168,6 +168,7 @@ describe.skipIf(!binaries)('three nodes on one PostgreSQL', () => {
   }, 120_000);
 
   afterAll(async () => {
+    if (process.env.OPENBATCH_CLUSTER_TEST_DUMP) for (const [id, s] of nodes) process.stderr.write(`--- ${id}\n${s.output().slice(-3000)}\n`);
     for (const s of nodes.values()) await s.kill('SIGKILL');
     await pgsrv?.stop();
   });
