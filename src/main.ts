@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { createBatchHandlers, type BatchDeps } from './api/batch/batch-api.js';
 import { batchOperations } from './api/batch/operations/index.js';
 import { createHttpServer, listen, type RunningHttpServer } from './api/http-server.js';
+import { createDashboardRoutes, dashboardStaticDir } from './api/dashboard/dashboard-routes.js';
 import { createExtensionRoutes } from './api/openbatch/extension-routes.js';
 import type { ServerConfig } from './config/config.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -82,6 +83,7 @@ export async function startServer(config: ServerConfig, opts: { clock?: Clock } 
   if (!config.noDefaults) await ensureDefaults(store, scope, host, randomUUID());
 
   const events = new EventBus();
+  const dashboard = createDashboardRoutes({ events, staticDir: dashboardStaticDir() });
   const logStore = createLogStore({ dataDir: config.dataDir, clock });
   const engine = new JobEngine({
     store,
@@ -146,7 +148,8 @@ export async function startServer(config: ServerConfig, opts: { clock?: Clock } 
       store: 'sqlite',
       jobs: engine.stats(),
     }),
-    extra: createExtensionRoutes(engine),
+    extra: new Map([...createExtensionRoutes(engine), ...dashboard.extra]),
+    prefixRoutes: dashboard.prefixRoutes,
     onServerError: (err, op) => {
       process.stderr.write(`openbatch: internal error in ${op}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     },
@@ -184,6 +187,7 @@ export async function startServer(config: ServerConfig, opts: { clock?: Clock } 
     async close() {
       if (closed) return;
       closed = true;
+      dashboard.close();
       await running.close();
       await engine.stop();
       await retention.stop();
