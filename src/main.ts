@@ -101,6 +101,7 @@ export async function startServer(config: ServerConfig, opts: { clock?: Clock } 
         { events: execEvents, dataDir: config.dataDir, killGraceMs: config.killGraceMs },
         {
           logs: logStore,
+          process: { enforceResources: config.resourceLimits as 'auto' | 'cgroup' | 'poll' | 'off' },
           // The docker executor is always offered; it connects to the engine only when a job needs it.
           docker: {
             ...(config.dockerHost ? { dockerHost: config.dockerHost } : {}),

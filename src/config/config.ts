@@ -27,6 +27,8 @@ export interface ServerConfig {
   schedulerIntervalMs: number;
   /** Days to keep finished jobs (AWS: at least 7). */
   jobRetentionDays: number;
+  /** How the process executor enforces MEMORY and VCPU: cgroups when writable (root), RSS polling, or not at all. */
+  resourceLimits: string;
   /** Docker Engine API address (DOCKER_HOST semantics) for the `docker` executor; empty = $DOCKER_HOST. */
   dockerHost: string;
   /** Keep job containers after their attempt (debugging). */
@@ -60,6 +62,7 @@ export function defaultConfig(): ServerConfig {
     verbose: false,
     schedulerIntervalMs: 1000,
     jobRetentionDays: 7,
+    resourceLimits: 'auto',
     dockerHost: '',
     keepContainers: false,
     slurmPartition: '',
@@ -86,6 +89,7 @@ const ENV: Record<string, keyof ServerConfig> = {
   OPENBATCH_VERBOSE: 'verbose',
   OPENBATCH_SCHEDULER_INTERVAL_MS: 'schedulerIntervalMs',
   OPENBATCH_JOB_RETENTION_DAYS: 'jobRetentionDays',
+  OPENBATCH_RESOURCE_LIMITS: 'resourceLimits',
   OPENBATCH_DOCKER_HOST: 'dockerHost',
   OPENBATCH_KEEP_CONTAINERS: 'keepContainers',
   OPENBATCH_SLURM_PARTITION: 'slurmPartition',
@@ -111,6 +115,7 @@ const FLAGS: Record<string, keyof ServerConfig> = {
   '--verbose': 'verbose',
   '--scheduler-interval-ms': 'schedulerIntervalMs',
   '--job-retention-days': 'jobRetentionDays',
+  '--resource-limits': 'resourceLimits',
   '--docker-host': 'dockerHost',
   '--keep-containers': 'keepContainers',
   '--slurm-partition': 'slurmPartition',
@@ -134,6 +139,9 @@ export const SERVER_FLAGS_HELP = `Options (each also as an environment variable 
   --node-id ID              this node's name in a cluster (default: hostname)
   --verbose                 log requests and job transitions to stderr
   --job-retention-days N    keep finished jobs N days (default 7)
+  --resource-limits auto|cgroup|poll|off
+                            how process jobs are held to MEMORY/VCPU: a cgroup per attempt (root), polling
+                            RSS, or not at all (fastest; no isolation). Default auto: cgroup if possible, else poll
   --scheduler-interval-ms MS  safety tick of the scheduler; it also runs on every submit and exit (default 1000)
 
 Container executor (compute environments tagged openbatch.io/executor=docker, or --executor docker):
@@ -195,6 +203,7 @@ export function validate(cfg: ServerConfig): ServerConfig {
   if (!/^\d{12}$/.test(cfg.accountId)) throw new ConfigError(`account id must be 12 digits, got '${cfg.accountId}'`);
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(cfg.region)) throw new ConfigError(`'${cfg.region}' is not a region name like us-east-1`);
   if (cfg.executor !== 'process' && cfg.executor !== 'docker') throw new ConfigError(`executor must be process or docker, got '${cfg.executor}'`);
+  if (!['auto', 'cgroup', 'poll', 'off'].includes(cfg.resourceLimits)) throw new ConfigError(`resource limits must be auto, cgroup, poll or off, got '${cfg.resourceLimits}'`);
   if (cfg.slurmTransport !== 'cli' && cfg.slurmTransport !== 'rest') throw new ConfigError(`slurm transport must be cli or rest, got '${cfg.slurmTransport}'`);
   if (cfg.slurmTransport === 'rest' && cfg.slurmPartition && !cfg.slurmRestUrl) throw new ConfigError('--slurm-transport rest needs --slurm-rest-url');
   cfg.dataDir = path.resolve(cfg.dataDir);

@@ -757,12 +757,13 @@ export class JobEngine implements JobService {
       const ids = [...this.dirty];
       this.dirty.clear();
       const updates = [];
-      const written: JobState[] = [];
+      // The status each row was written with: the document may move on while the write is in flight.
+      const written: { st: JobState; status: string }[] = [];
       for (const id of ids) {
         const st = this.jobs.get(id) ?? this.finished.get(id);
         if (!st) continue;
         updates.push({ row: this.toRow(st.doc, st.version + 1), expectedVersion: st.version });
-        written.push(st);
+        written.push({ st, status: st.doc.status });
       }
       if (updates.length === 0) return;
       try {
@@ -770,16 +771,17 @@ export class JobEngine implements JobService {
         else await this.store.updateJobs(updates);
       } catch (err) {
         // Keep them dirty: the next flush retries the write.
-        for (const st of written) this.dirty.add(st.doc.jobId);
+        for (const w of written) this.dirty.add(w.st.doc.jobId);
         if (this.opts.onFenceLost && (err as { name?: string }).name === 'LeaseLostError') {
           this.stopped = true;
           this.opts.onFenceLost(err);
         }
         throw err;
       }
-      for (const st of written) {
-        st.version++;
-        if (isTerminal(st.doc.status)) this.finished.delete(st.doc.jobId);
+      for (const w of written) {
+        w.st.version++;
+        // Leave memory only once the terminal state itself is stored and nothing newer is pending.
+        if (isTerminal(w.status) && !this.dirty.has(w.st.doc.jobId)) this.finished.delete(w.st.doc.jobId);
       }
     });
     this.flushChain = next.catch((err: unknown) => {
@@ -1454,7 +1456,8 @@ export class JobEngine implements JobService {
         statusReason = StatusReason.TASK_FAILED_TO_START;
         break;
       case 'hostLost':
-        statusReason = hostTerminated(d.x.instanceId ?? outcome.host);
+        // A cluster node (handle.node) is named as the instance; a single node's attempts keep their i-… id.
+        statusReason = hostTerminated((d.x.handle as { node?: string } | undefined)?.node !== undefined ? outcome.host : (d.x.instanceId ?? outcome.host));
         break;
       default: {
         const never: never = outcome;

@@ -6,10 +6,11 @@
 import type { LogSink } from '../logs/log-sink.js';
 import { createDockerExecutor, type DockerExecutorOptions } from './docker/docker-executor.js';
 import type { Executor, ExecutorFactoryContext } from './executor.js';
-import { createProcessExecutor } from './process/process-executor.js';
+import { createProcessExecutor, type ProcessExecutorOptions } from './process/process-executor.js';
 import { createSlurmExecutor, type SlurmExecutorOptions } from './slurm/slurm-executor.js';
 
 export interface ExecutorsOptions {
+  process?: ProcessExecutorOptions;
   /** Register the docker executor (the engine only connects when a job uses it). */
   docker?: DockerExecutorOptions;
   /** Register the Slurm executor. */
@@ -19,7 +20,7 @@ export interface ExecutorsOptions {
 
 export async function createExecutors(ctx: ExecutorFactoryContext, opts: ExecutorsOptions = {}): Promise<Map<string, Executor>> {
   const map = new Map<string, Executor>();
-  map.set('process', createProcessExecutor(ctx));
+  map.set('process', createProcessExecutor(ctx, opts.process));
   if (opts.docker) map.set('docker', createDockerExecutor(ctx, { ...opts.docker, ...(opts.logs ? { logSink: opts.logs } : {}) }));
   if (opts.slurm) map.set('slurm', createSlurmExecutor(ctx, opts.slurm));
   return map;

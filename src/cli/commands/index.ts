@@ -12,6 +12,7 @@ import { costCommand } from './cost.js';
 import { describeCommand } from './describe.js';
 import { jobsCommand } from './jobs.js';
 import { logsCommand } from './logs.js';
+import { nodesCommand } from '../nodes-command.js';
 import { envsCommand, queuesCommand } from './resources.js';
 import { applyCommand, destroyCommand, outputsCommand } from './stack.js';
 import { submitCommand } from './submit.js';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   terminateCommand,
   queuesCommand,
   envsCommand,
+  nodesCommand,
   interruptCommand,
   applyCommand,
   outputsCommand,
