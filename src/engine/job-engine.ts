@@ -20,7 +20,7 @@ import type { Clock } from '../core/clock.js';
 import type { ComputeEnvironmentDoc } from '../core/compute-environments/compute-environment.js';
 import { isUsable as isCeUsable } from '../core/compute-environments/compute-environment.js';
 import { instanceCapacity } from './capacity.js';
-import { ConflictError, LimitExceededError, NotFoundError, ValidationError, invariant } from '../core/errors.js';
+import { LimitExceededError, NotFoundError, ValidationError, invariant } from '../core/errors.js';
 import type { EventBus } from '../core/events.js';
 import { findJobDefinition, type JobDefinitionDoc, type RetryStrategy } from '../core/job-definitions/job-definition.js';
 import type { JobQueueDoc } from '../core/job-queues/job-queue.js';
@@ -1989,16 +1989,6 @@ export class JobEngine implements JobService {
       out.push(id);
     }
     return out;
-  }
-
-  /** For tests and tools: the in-memory document of an unfinished job. */
-  peek(jobId: string): JobDoc | undefined {
-    return this.jobs.get(jobId)?.doc;
-  }
-
-  /** Conflict guard used by the API for operations that need an idle queue. */
-  assertQueueIdle(jobQueueArn: string): void {
-    if (this.activeJobCount(jobQueueArn) > 0) throw new ConflictError(`Job queue ${jobQueueArn} still has unfinished jobs`);
   }
 }
 
