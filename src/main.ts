@@ -52,7 +52,10 @@ function hostCapacity(): { vcpus: number; memoryMiB: number; gpus: number } {
   return { vcpus: os.availableParallelism(), memoryMiB: Math.floor(os.totalmem() / 1024 / 1024), gpus };
 }
 
-export async function startServer(config: ServerConfig, opts: { clock?: Clock } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: ServerConfig,
+  opts: { clock?: Clock } = {},
+): Promise<RunningServer> {
   const clock = opts.clock ?? systemClock;
   fs.mkdirSync(config.dataDir, { recursive: true });
   if (config.databaseUrl) return startClusterNode(config, clock);
@@ -60,7 +63,11 @@ export async function startServer(config: ServerConfig, opts: { clock?: Clock } 
 
   let store: Store;
   try {
-    store = new SqliteStore({ path: path.join(config.dataDir, 'openbatch.db'), exclusive: true, now: () => clock.now() });
+    store = new SqliteStore({
+      path: path.join(config.dataDir, 'openbatch.db'),
+      exclusive: true,
+      now: () => clock.now(),
+    });
   } catch (err) {
     if (err instanceof DataDirInUseError) {
       let holder = '';
@@ -152,7 +159,9 @@ export async function startServer(config: ServerConfig, opts: { clock?: Clock } 
     extra: new Map([...createExtensionRoutes(engine), ...dashboard.extra]),
     prefixRoutes: dashboard.prefixRoutes,
     onServerError: (err, op) => {
-      process.stderr.write(`openbatch: internal error in ${op}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `openbatch: internal error in ${op}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
     },
   });
 
@@ -161,7 +170,9 @@ export async function startServer(config: ServerConfig, opts: { clock?: Clock } 
     running = await listen(server, config.host, config.port);
   } catch (err) {
     await store.close();
-    throw new StartupError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`, { cause: err });
+    throw new StartupError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   engine.setEndpointUrl(running.url);
   await engine.start();
@@ -214,7 +225,9 @@ async function startClusterNode(config: ServerConfig, clock: Clock): Promise<Run
   try {
     node = await startClusterServer(config, hostCapacity(), { clock });
   } catch (err) {
-    throw new StartupError(`cannot start cluster node ${config.nodeId}: ${(err as Error).message}`, { cause: err });
+    throw new StartupError(`cannot start cluster node ${config.nodeId}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return {
     url: node.url,

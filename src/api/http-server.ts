@@ -48,7 +48,12 @@ export function registerBatchPath(op: string): void {
   BATCH_OPS_BY_PATH.set(`/v1/${op.toLowerCase()}`, op);
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
+function send(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string>,
+): void {
   const text = body === undefined ? '{}' : JSON.stringify(body);
   res.writeHead(status, {
     'content-type': headers['content-type'] ?? 'application/json',
@@ -94,20 +99,36 @@ export function createHttpServer(routes: ServiceRoutes): http.Server {
     req.on('end', () => {
       const requestId = newRequestId();
       if (tooBig) {
-        sendError(res, requestId, { status: 413, type: 'ClientException', message: 'Request body too large' }, 'application/json');
+        sendError(
+          res,
+          requestId,
+          { status: 413, type: 'ClientException', message: 'Request body too large' },
+          'application/json',
+        );
         return;
       }
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       void dispatch(routes, req, res, body, requestId).catch((err: unknown) => {
         routes.onServerError?.(err, 'dispatch');
-        if (!res.headersSent) sendError(res, requestId, { status: 500, type: 'ServerException', message: 'Internal server error' }, 'application/json');
+        if (!res.headersSent)
+          sendError(
+            res,
+            requestId,
+            { status: 500, type: 'ServerException', message: 'Internal server error' },
+            'application/json',
+          );
         else res.destroy();
       });
     });
   });
 }
 
-function contextFor(routes: ServiceRoutes, req: http.IncomingMessage, requestId: string, bodyBytes: number): RequestContext {
+function contextFor(
+  routes: ServiceRoutes,
+  req: http.IncomingMessage,
+  requestId: string,
+  bodyBytes: number,
+): RequestContext {
   const scope = parseSigV4Scope(req.headers.authorization);
   const accountId = (scope && routes.accounts?.get(scope.accessKeyId)) ?? routes.defaultScope.accountId;
   return {
@@ -155,12 +176,22 @@ async function dispatch(
     const op = dot >= 0 ? target.slice(dot + 1) : target;
     const contentType = 'application/x-amz-json-1.1';
     if (!logs || !target.startsWith('Logs_20140328.')) {
-      sendError(res, requestId, { status: 400, type: 'UnknownOperationException', message: `Unknown target ${target}` }, contentType);
+      sendError(
+        res,
+        requestId,
+        { status: 400, type: 'UnknownOperationException', message: `Unknown target ${target}` },
+        contentType,
+      );
       return;
     }
     const handler = logs.handlers.get(op);
     if (!handler) {
-      sendError(res, requestId, { status: 400, type: 'UnknownOperationException', message: `Operation ${op} is not supported` }, contentType);
+      sendError(
+        res,
+        requestId,
+        { status: 400, type: 'UnknownOperationException', message: `Operation ${op} is not supported` },
+        contentType,
+      );
       return;
     }
     try {
@@ -207,7 +238,12 @@ async function dispatch(
   const op = BATCH_OPS_BY_PATH.get(rawPath.toLowerCase());
   if (op) {
     if (method !== 'POST') {
-      sendError(res, requestId, { status: 405, type: 'ClientException', message: `Method ${method} not allowed for ${rawPath}` }, 'application/json');
+      sendError(
+        res,
+        requestId,
+        { status: 405, type: 'ClientException', message: `Method ${method} not allowed for ${rawPath}` },
+        'application/json',
+      );
       return;
     }
     await runBatch(routes, req, res, body, requestId, op);
@@ -245,7 +281,16 @@ async function runBatch(
 ): Promise<void> {
   const handler = op ? routes.batch.get(op) : undefined;
   if (!op || !handler) {
-    sendError(res, requestId, { status: 404, type: 'UnknownOperationException', message: `No operation matches ${req.method} ${req.url}` }, 'application/json');
+    sendError(
+      res,
+      requestId,
+      {
+        status: 404,
+        type: 'UnknownOperationException',
+        message: `No operation matches ${req.method} ${req.url}`,
+      },
+      'application/json',
+    );
     return;
   }
   try {

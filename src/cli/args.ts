@@ -29,7 +29,11 @@ function editDistance(a: string, b: string): number {
   for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
-      dp[i]![j] = Math.min(dp[i - 1]![j]! + 1, dp[i]![j - 1]! + 1, dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      dp[i]![j] = Math.min(
+        dp[i - 1]![j]! + 1,
+        dp[i]![j - 1]! + 1,
+        dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
   }
   return dp[a.length]![b.length]!;
@@ -79,11 +83,16 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], c
       }
       if (!spec) {
         const hint = suggest(name, [...byName.keys()]);
-        throw new CliError(`Unknown option ${shown} for 'openbatch ${command}'${hint ? ` (did you mean --${hint}?)` : ''}; see 'openbatch ${command} --help'`);
+        throw new CliError(
+          `Unknown option ${shown} for 'openbatch ${command}'${hint ? ` (did you mean --${hint}?)` : ''}; see 'openbatch ${command} --help'`,
+        );
       }
     } else if (/^-[A-Za-z]$/.test(arg)) {
       spec = byShort.get(arg.slice(1));
-      if (!spec) throw new CliError(`Unknown option ${arg} for 'openbatch ${command}'; see 'openbatch ${command} --help'`);
+      if (!spec)
+        throw new CliError(
+          `Unknown option ${arg} for 'openbatch ${command}'; see 'openbatch ${command} --help'`,
+        );
     } else {
       positionals.push(arg);
       continue;
@@ -98,13 +107,15 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], c
     let value = inline;
     if (value === undefined) {
       const next = argv[i + 1];
-      if (next === undefined) throw new CliError(`Option ${shown} needs a value${spec.value ? ` (${spec.value})` : ''}`);
+      if (next === undefined)
+        throw new CliError(`Option ${shown} needs a value${spec.value ? ` (${spec.value})` : ''}`);
       value = next;
       i++;
     }
     if (spec.type === 'number') {
       const n = Number(value);
-      if (value.trim() === '' || !Number.isFinite(n)) throw new CliError(`Option --${spec.name} expects a number, not '${value}'`);
+      if (value.trim() === '' || !Number.isFinite(n))
+        throw new CliError(`Option --${spec.name} expects a number, not '${value}'`);
       flags[spec.name] = n;
     } else if (spec.type === 'list') {
       const prev = flags[spec.name];
@@ -130,7 +141,10 @@ export class Flags {
   int(name: string, min = Number.MIN_SAFE_INTEGER): number | undefined {
     const v = this.num(name);
     if (v === undefined) return undefined;
-    if (!Number.isInteger(v) || v < min) throw new CliError(`Option --${name} expects a whole number${min > Number.MIN_SAFE_INTEGER ? ` of at least ${min}` : ''}, not ${v}`);
+    if (!Number.isInteger(v) || v < min)
+      throw new CliError(
+        `Option --${name} expects a whole number${min > Number.MIN_SAFE_INTEGER ? ` of at least ${min}` : ''}, not ${v}`,
+      );
     return v;
   }
   bool(name: string): boolean {
@@ -159,9 +173,18 @@ export function parsePairs(items: readonly string[], flag: string): Record<strin
 /** Parse a duration such as `90`, `90s`, `15m`, `4h`, `2d` into seconds. */
 export function parseDurationSeconds(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?$/i.exec(text.trim());
-  if (!m) throw new CliError(`Option --${flag} expects a duration like 90, 90s, 15m, 4h or 2d, not '${text}'`);
+  if (!m)
+    throw new CliError(`Option --${flag} expects a duration like 90, 90s, 15m, 4h or 2d, not '${text}'`);
   const n = Number(m[1]);
   const unit = (m[2] ?? 's').toLowerCase();
-  const mult = unit.startsWith('s') ? 1 : unit.startsWith('m') ? 60 : unit === 'h' ? 3600 : unit === 'd' ? 86400 : 604800;
+  const mult = unit.startsWith('s')
+    ? 1
+    : unit.startsWith('m')
+      ? 60
+      : unit === 'h'
+        ? 3600
+        : unit === 'd'
+          ? 86400
+          : 604800;
   return Math.round(n * mult);
 }

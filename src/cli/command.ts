@@ -24,7 +24,9 @@ function flagLine(f: FlagSpec): [string, string] {
 
 function block(lines: [string, string][]): string {
   const w = Math.min(36, Math.max(...lines.map(([l]) => l.length)));
-  return lines.map(([l, r]) => (l.length > w ? `  ${l}\n  ${' '.repeat(w)}  ${r}` : `  ${l.padEnd(w)}  ${r}`)).join('\n');
+  return lines
+    .map(([l, r]) => (l.length > w ? `  ${l}\n  ${' '.repeat(w)}  ${r}` : `  ${l.padEnd(w)}  ${r}`))
+    .join('\n');
 }
 
 export function commandHelp(cmd: Command): string {

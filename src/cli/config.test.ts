@@ -17,15 +17,27 @@ describe('config file', () => {
     expect(loadConfig({ env }).settings.endpoint).toBe('http://127.0.0.1:1');
     const p = loadConfig({ profileFlag: 'prod', env });
     expect(p.profile).toBe('prod');
-    expect(p.settings).toMatchObject({ endpoint: 'http://10.0.0.1:4566', submit: { queue: 'q1', definition: 'd', tags: { Team: 'a', Env: 'prod' } }, cost: { spotDiscount: 0.6 } });
-    expect(() => loadConfig({ profileFlag: 'prd', env })).toThrow(/Profile 'prd' is not defined .*did you mean 'prod'/);
+    expect(p.settings).toMatchObject({
+      endpoint: 'http://10.0.0.1:4566',
+      submit: { queue: 'q1', definition: 'd', tags: { Team: 'a', Env: 'prod' } },
+      cost: { spotDiscount: 0.6 },
+    });
+    expect(() => loadConfig({ profileFlag: 'prd', env })).toThrow(
+      /Profile 'prd' is not defined .*did you mean 'prod'/,
+    );
     expect(() => loadConfig({ configFlag: path.join(home, 'nope.yaml'), env })).toThrow(/does not exist/);
   });
   it('names the bad key and its path', () => {
-    expect(() => parseConfig('profiles:\n  dev:\n    submit:\n      vcpu: 2\n', 'c.yaml')).toThrow("Config file c.yaml: profiles.dev.submit.vcpu: unknown key (did you mean 'vcpus'?)");
-    expect(() => parseConfig('submit:\n  memory: lots\n', 'c.yaml')).toThrow('Config file c.yaml: submit.memory: expected a number, got string "lots"');
+    expect(() => parseConfig('profiles:\n  dev:\n    submit:\n      vcpu: 2\n', 'c.yaml')).toThrow(
+      "Config file c.yaml: profiles.dev.submit.vcpu: unknown key (did you mean 'vcpus'?)",
+    );
+    expect(() => parseConfig('submit:\n  memory: lots\n', 'c.yaml')).toThrow(
+      'Config file c.yaml: submit.memory: expected a number, got string "lots"',
+    );
     expect(() => parseConfig('output: yaml\n', 'c.yaml')).toThrow(/output: expected one of table, json/);
-    expect(() => parseConfig('cost:\n  spotDiscount: 1.5\n', 'c.yaml')).toThrow(/cost.spotDiscount: must be at most 1/);
+    expect(() => parseConfig('cost:\n  spotDiscount: 1.5\n', 'c.yaml')).toThrow(
+      /cost.spotDiscount: must be at most 1/,
+    );
     expect(() => parseConfig('{"endpoint": 1}', 'c.json')).toThrow(/endpoint: expected a string/);
     expect(() => parseConfig('a: [', 'c.yaml')).toThrow(/not valid YAML/);
   });

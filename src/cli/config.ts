@@ -90,7 +90,13 @@ function fail(file: string, at: string, msg: string): never {
 }
 
 function typeName(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
+  return v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'a list'
+      : typeof v === 'object'
+        ? 'a mapping'
+        : `${typeof v} ${JSON.stringify(v)}`;
 }
 
 function makeValidator(file: string) {
@@ -100,7 +106,8 @@ function makeValidator(file: string) {
   const num =
     (opts: { int?: boolean; min?: number; max?: number } = {}): Check =>
     (v, at) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) fail(file, at, `expected a number, got ${typeName(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        fail(file, at, `expected a number, got ${typeName(v)}`);
       if (opts.int && !Number.isInteger(v)) fail(file, at, `expected a whole number, got ${v}`);
       if (opts.min !== undefined && v < opts.min) fail(file, at, `must be at least ${opts.min}, got ${v}`);
       if (opts.max !== undefined && v > opts.max) fail(file, at, `must be at most ${opts.max}, got ${v}`);
@@ -108,7 +115,8 @@ function makeValidator(file: string) {
   const oneOf =
     (values: readonly string[]): Check =>
     (v, at) => {
-      if (typeof v !== 'string' || !values.includes(v)) fail(file, at, `expected one of ${values.join(', ')}, got ${typeName(v)}`);
+      if (typeof v !== 'string' || !values.includes(v))
+        fail(file, at, `expected one of ${values.join(', ')}, got ${typeName(v)}`);
     };
   const listOf =
     (item: Check): Check =>
@@ -119,22 +127,29 @@ function makeValidator(file: string) {
   const mapOf =
     (value: Check): Check =>
     (v, at) => {
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(file, at, `expected a mapping, got ${typeName(v)}`);
+      if (typeof v !== 'object' || v === null || Array.isArray(v))
+        fail(file, at, `expected a mapping, got ${typeName(v)}`);
       for (const [k, x] of Object.entries(v)) value(x, `${at}.${k}`);
     };
   const scalarString: Check = (v, at) => {
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') fail(file, at, `expected a string, got ${typeName(v)}`);
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+      fail(file, at, `expected a string, got ${typeName(v)}`);
   };
   const obj =
     (shape: Record<string, Check>): Check =>
     (v, at) => {
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(file, at || '(top level)', `expected a mapping, got ${typeName(v)}`);
+      if (typeof v !== 'object' || v === null || Array.isArray(v))
+        fail(file, at || '(top level)', `expected a mapping, got ${typeName(v)}`);
       for (const [k, x] of Object.entries(v)) {
         const key = at ? `${at}.${k}` : k;
         const check = shape[k];
         if (!check) {
           const hint = suggest(k, Object.keys(shape));
-          fail(file, key, `unknown key${hint ? ` (did you mean '${hint}'?)` : ''}; allowed here: ${Object.keys(shape).join(', ')}`);
+          fail(
+            file,
+            key,
+            `unknown key${hint ? ` (did you mean '${hint}'?)` : ''}; allowed here: ${Object.keys(shape).join(', ')}`,
+          );
         }
         if (x !== undefined && x !== null) check(x, key);
       }
@@ -159,7 +174,13 @@ function makeValidator(file: string) {
     spotDiscount: num({ min: 0, max: 1 }),
     prices: mapOf(num({ min: 0 })),
     defaultPricePerVcpuHour: num({ min: 0 }),
-    environments: mapOf(obj({ spotDiscount: num({ min: 0, max: 1 }), instanceTypes: listOf(str), pricePerVcpuHour: num({ min: 0 }) })),
+    environments: mapOf(
+      obj({
+        spotDiscount: num({ min: 0, max: 1 }),
+        instanceTypes: listOf(str),
+        pricePerVcpuHour: num({ min: 0 }),
+      }),
+    ),
   });
   const settingsShape: Record<string, Check> = {
     endpoint: str,
@@ -178,7 +199,10 @@ export function parseConfig(text: string, file: string): ConfigFile {
   try {
     data = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
   } catch (err) {
-    throw new CliError(`Config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`, ExitCode.USAGE);
+    throw new CliError(
+      `Config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`,
+      ExitCode.USAGE,
+    );
   }
   if (data === null || data === undefined) return {};
   makeValidator(file)(data, '');
@@ -214,7 +238,12 @@ function merge(base: Settings, over: Settings): Settings {
   if (base.cost || over.cost) {
     const b = base.cost ?? {};
     const o = over.cost ?? {};
-    out.cost = { ...b, ...o, prices: { ...b.prices, ...o.prices }, environments: { ...b.environments, ...o.environments } };
+    out.cost = {
+      ...b,
+      ...o,
+      prices: { ...b.prices, ...o.prices },
+      environments: { ...b.environments, ...o.environments },
+    };
   }
   return out;
 }
@@ -229,9 +258,15 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
   return path.join(home, 'config.yaml');
 }
 
-export function loadConfig(opts: { configFlag?: string | undefined; profileFlag?: string | undefined; env?: NodeJS.ProcessEnv }): LoadedConfig {
+export function loadConfig(opts: {
+  configFlag?: string | undefined;
+  profileFlag?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+}): LoadedConfig {
   const env = opts.env ?? process.env;
-  const explicit = opts.configFlag ?? (env.OPENBATCH_CONFIG && env.OPENBATCH_CONFIG.trim() ? env.OPENBATCH_CONFIG : undefined);
+  const explicit =
+    opts.configFlag ??
+    (env.OPENBATCH_CONFIG && env.OPENBATCH_CONFIG.trim() ? env.OPENBATCH_CONFIG : undefined);
   const file = explicit ? path.resolve(explicit) : defaultConfigPath(env);
   let cfg: ConfigFile = {};
   let used: string | undefined;
@@ -241,7 +276,10 @@ export function loadConfig(opts: { configFlag?: string | undefined; profileFlag?
   } else if (explicit) {
     throw new CliError(`Config file ${file} does not exist`, ExitCode.USAGE);
   }
-  const profile = opts.profileFlag ?? (env.OPENBATCH_PROFILE && env.OPENBATCH_PROFILE.trim() ? env.OPENBATCH_PROFILE : undefined) ?? cfg.defaultProfile;
+  const profile =
+    opts.profileFlag ??
+    (env.OPENBATCH_PROFILE && env.OPENBATCH_PROFILE.trim() ? env.OPENBATCH_PROFILE : undefined) ??
+    cfg.defaultProfile;
   const { profiles, defaultProfile: _d, ...top } = cfg;
   let settings: Settings = top;
   if (profile !== undefined) {

@@ -4,7 +4,7 @@
  * and a lazily created API client for the resolved endpoint.
  */
 import { createOpenbatchClient, resolveEndpoint, type OpenbatchClient } from '../sdk/client.js';
-import type { Flags} from './args.js';
+import type { Flags } from './args.js';
 import { type FlagSpec } from './args.js';
 import { loadConfig, type LoadedConfig, type Settings } from './config.js';
 import { CliError, ExitCode } from './errors.js';
@@ -36,12 +36,36 @@ export interface Context {
 }
 
 export const GLOBAL_FLAGS: readonly FlagSpec[] = [
-  { name: 'endpoint', type: 'string', value: 'URL', help: "API endpoint (default: $OPENBATCH_ENDPOINT, $AWS_ENDPOINT_URL, config, http://127.0.0.1:4566; 'aws' for AWS itself)" },
-  { name: 'region', type: 'string', value: 'REGION', help: 'AWS region (default: $AWS_REGION, config, us-east-1)' },
-  { name: 'profile', type: 'string', value: 'NAME', help: 'named profile from the config file (default: $OPENBATCH_PROFILE or defaultProfile)' },
-  { name: 'config', type: 'string', value: 'FILE', help: 'config file (default: $OPENBATCH_CONFIG or ~/.openbatch/config.yaml)' },
+  {
+    name: 'endpoint',
+    type: 'string',
+    value: 'URL',
+    help: "API endpoint (default: $OPENBATCH_ENDPOINT, $AWS_ENDPOINT_URL, config, http://127.0.0.1:4566; 'aws' for AWS itself)",
+  },
+  {
+    name: 'region',
+    type: 'string',
+    value: 'REGION',
+    help: 'AWS region (default: $AWS_REGION, config, us-east-1)',
+  },
+  {
+    name: 'profile',
+    type: 'string',
+    value: 'NAME',
+    help: 'named profile from the config file (default: $OPENBATCH_PROFILE or defaultProfile)',
+  },
+  {
+    name: 'config',
+    type: 'string',
+    value: 'FILE',
+    help: 'config file (default: $OPENBATCH_CONFIG or ~/.openbatch/config.yaml)',
+  },
   { name: 'output', short: 'o', type: 'string', value: 'table|json', help: 'output format' },
-  { name: 'color', type: 'boolean', help: 'force colours on or off (--no-color); default: only on a terminal without NO_COLOR' },
+  {
+    name: 'color',
+    type: 'boolean',
+    help: 'force colours on or off (--no-color); default: only on a terminal without NO_COLOR',
+  },
   { name: 'help', short: 'h', type: 'boolean', help: 'show this help' },
 ];
 
@@ -63,9 +87,11 @@ export function createContext(flags: Flags, env: NodeJS.ProcessEnv = process.env
   const stdout = wrap(process.stdout);
   const stderr = wrap(process.stderr);
   const outputFlag = flags.str('output') ?? settings.output ?? 'table';
-  if (outputFlag !== 'table' && outputFlag !== 'json') throw new CliError(`Option --output expects table or json, not '${outputFlag}'`);
+  if (outputFlag !== 'table' && outputFlag !== 'json')
+    throw new CliError(`Option --output expects table or json, not '${outputFlag}'`);
   const colorFlag = flags.parsed.flags.color;
-  const color = typeof colorFlag === 'boolean' ? colorFlag : stdout.isTTY && !env.NO_COLOR && env.TERM !== 'dumb';
+  const color =
+    typeof colorFlag === 'boolean' ? colorFlag : stdout.isTTY && !env.NO_COLOR && env.TERM !== 'dumb';
   const endpoint = resolveEndpoint({ flag: flags.str('endpoint'), env, config: settings.endpoint });
   const pollSeconds = settings.pollInterval ?? 1;
   let client: OpenbatchClient | undefined;
@@ -87,8 +113,11 @@ export function createContext(flags: Flags, env: NodeJS.ProcessEnv = process.env
         retry: {
           onRetry: (err, attempt, delay) => {
             if (attempt >= 2) {
-              const why = (err as { code?: string; name?: string }).code ?? (err as { name?: string }).name ?? 'error';
-              stderr.write(`openbatch: ${why} from ${endpoint ?? 'AWS'}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 1})\n`);
+              const why =
+                (err as { code?: string; name?: string }).code ?? (err as { name?: string }).name ?? 'error';
+              stderr.write(
+                `openbatch: ${why} from ${endpoint ?? 'AWS'}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 1})\n`,
+              );
             }
           },
         },
@@ -104,6 +133,10 @@ export function createContext(flags: Flags, env: NodeJS.ProcessEnv = process.env
 
 /** A job id or fail with a usage error. */
 export function requireArg(value: string | undefined, what: string, command: string): string {
-  if (!value) throw new CliError(`'openbatch ${command}' needs ${what}; see 'openbatch ${command} --help'`, ExitCode.USAGE);
+  if (!value)
+    throw new CliError(
+      `'openbatch ${command}' needs ${what}; see 'openbatch ${command} --help'`,
+      ExitCode.USAGE,
+    );
   return value;
 }

@@ -39,35 +39,67 @@ function clusterName(arn: string | undefined): string | undefined {
 }
 
 /** The environment an attempt ran on (by its container instance's cluster), else the queue's first. */
-export function environmentFor(cat: Catalog, job: JobDetail, containerInstanceArn: string | undefined, cfg: PricingConfig): EnvironmentPricing | undefined {
+export function environmentFor(
+  cat: Catalog,
+  job: JobDetail,
+  containerInstanceArn: string | undefined,
+  cfg: PricingConfig,
+): EnvironmentPricing | undefined {
   const cluster = clusterName(containerInstanceArn);
   let ce = cluster ? cat.environments.find((e) => clusterName(e.ecsClusterArn) === cluster) : undefined;
   if (!ce) {
     const q = cat.queues.find((x) => x.jobQueueArn === job.jobQueue || x.jobQueueName === job.jobQueue);
     const first = [...(q?.computeEnvironmentOrder ?? [])].sort((a, b) => (a.order ?? 0) - (b.order ?? 0))[0];
-    ce = first ? cat.environments.find((e) => e.computeEnvironmentArn === first.computeEnvironment || e.computeEnvironmentName === first.computeEnvironment) : undefined;
+    ce = first
+      ? cat.environments.find(
+          (e) =>
+            e.computeEnvironmentArn === first.computeEnvironment ||
+            e.computeEnvironmentName === first.computeEnvironment,
+        )
+      : undefined;
   }
   return ce ? environmentPricing(ce, cfg) : undefined;
 }
 
-const UNKNOWN_ENV = (cfg: PricingConfig): EnvironmentPricing => environmentPricing({ computeEnvironmentName: '(unknown)', computeResources: { type: 'EC2', instanceTypes: [] } }, cfg);
+const UNKNOWN_ENV = (cfg: PricingConfig): EnvironmentPricing =>
+  environmentPricing(
+    { computeEnvironmentName: '(unknown)', computeResources: { type: 'EC2', instanceTypes: [] } },
+    cfg,
+  );
 
 /** A job's attempts with the environment each ran on; a running attempt counts up to `now`. */
 export function costJob(cat: Catalog, job: JobDetail, cfg: PricingConfig, now = Date.now()): CostJob {
   const attempts = (job.attempts ?? [])
     .filter((a) => a.startedAt !== undefined && a.stoppedAt !== undefined)
-    .map((a) => ({ startedAt: a.startedAt!, stoppedAt: a.stoppedAt!, environment: environmentFor(cat, job, a.container?.containerInstanceArn, cfg) ?? UNKNOWN_ENV(cfg) }));
+    .map((a) => ({
+      startedAt: a.startedAt!,
+      stoppedAt: a.stoppedAt!,
+      environment: environmentFor(cat, job, a.container?.containerInstanceArn, cfg) ?? UNKNOWN_ENV(cfg),
+    }));
   if (job.status === 'RUNNING' && job.startedAt !== undefined) {
-    attempts.push({ startedAt: job.startedAt, stoppedAt: Math.max(job.startedAt, now), environment: environmentFor(cat, job, job.container?.containerInstanceArn, cfg) ?? UNKNOWN_ENV(cfg) });
+    attempts.push({
+      startedAt: job.startedAt,
+      stoppedAt: Math.max(job.startedAt, now),
+      environment: environmentFor(cat, job, job.container?.containerInstanceArn, cfg) ?? UNKNOWN_ENV(cfg),
+    });
   }
-  return { jobId: job.jobId!, jobName: job.jobName ?? job.jobId!, queue: shortName(job.jobQueue), shape: jobResources(job), attempts };
+  return {
+    jobId: job.jobId!,
+    jobName: job.jobName ?? job.jobId!,
+    queue: shortName(job.jobQueue),
+    shape: jobResources(job),
+    attempts,
+  };
 }
 
 async function withChildren(client: OpenbatchClient, jobs: JobDetail[]): Promise<JobDetail[]> {
   const out: JobDetail[] = [];
   for (const j of jobs) {
     if (isArrayParent(j)) {
-      const kids = await client.listJobs({ arrayJobId: j.jobId!, filters: [{ name: 'AFTER_CREATED_AT', values: ['0'] }] });
+      const kids = await client.listJobs({
+        arrayJobId: j.jobId!,
+        filters: [{ name: 'AFTER_CREATED_AT', values: ['0'] }],
+      });
       out.push(...(await client.describeJobs(kids.map((k) => k.jobId!))));
     } else {
       out.push(j);
@@ -82,7 +114,11 @@ export interface CostQuery {
   jobIds?: string[] | undefined;
 }
 
-export async function gatherCost(client: OpenbatchClient, q: CostQuery, cfg: PricingConfig): Promise<{ report: CostReport; catalog: Catalog }> {
+export async function gatherCost(
+  client: OpenbatchClient,
+  q: CostQuery,
+  cfg: PricingConfig,
+): Promise<{ report: CostReport; catalog: Catalog }> {
   const catalog = await loadCatalog(client);
   let jobs: JobDetail[];
   if (q.jobIds?.length) {
@@ -91,11 +127,20 @@ export async function gatherCost(client: OpenbatchClient, q: CostQuery, cfg: Pri
     const queues = q.queue ? [q.queue] : catalog.queues.map((x) => x.jobQueueName!);
     const ids: string[] = [];
     for (const queue of queues) {
-      const list = await client.listJobs({ jobQueue: queue, filters: [{ name: 'AFTER_CREATED_AT', values: [String(q.sinceMs ?? 0)] }] });
+      const list = await client.listJobs({
+        jobQueue: queue,
+        filters: [{ name: 'AFTER_CREATED_AT', values: [String(q.sinceMs ?? 0)] }],
+      });
       ids.push(...list.map((s) => s.jobId!));
     }
     jobs = await client.describeJobs(ids);
   }
   const all = await withChildren(client, jobs);
-  return { report: buildCostReport(all.map((j) => costJob(catalog, j, cfg)), cfg), catalog };
+  return {
+    report: buildCostReport(
+      all.map((j) => costJob(catalog, j, cfg)),
+      cfg,
+    ),
+    catalog,
+  };
 }

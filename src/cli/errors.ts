@@ -51,7 +51,10 @@ export function describeError(err: unknown, endpoint?: string): { message: strin
   const status = httpStatusOf(err);
   if (status !== undefined || /Exception$/.test(name)) {
     const label = name && name !== 'Error' ? `${name}` : `HTTP ${status ?? '?'}`;
-    return { message: sentence(`The service rejected the request (${label}): ${msg}`), exitCode: ExitCode.API };
+    return {
+      message: sentence(`The service rejected the request (${label}): ${msg}`),
+      exitCode: ExitCode.API,
+    };
   }
   return { message: sentence(msg), exitCode: ExitCode.FAILED };
 }

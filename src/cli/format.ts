@@ -8,7 +8,17 @@ export interface Style {
   readonly color: boolean;
 }
 
-const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1, dim: 2 } as const;
+const CODES = {
+  red: 31,
+  green: 32,
+  yellow: 33,
+  blue: 34,
+  magenta: 35,
+  cyan: 36,
+  gray: 90,
+  bold: 1,
+  dim: 2,
+} as const;
 export type ColorName = keyof typeof CODES;
 
 export function paint(style: Style, color: ColorName, text: string): string {
@@ -46,11 +56,17 @@ export function statusText(style: Style, status: string | undefined): string {
 }
 
 /** An aligned table with a header row. */
-export function table(style: Style, headers: readonly string[], rows: readonly (readonly string[])[]): string {
+export function table(
+  style: Style,
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => visibleLength(r[i] ?? ''))));
   const line = (cells: readonly string[]) =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(Math.max(0, widths[i]! - visibleLength(c)))))
+      .map((c, i) =>
+        i === cells.length - 1 ? c : c + ' '.repeat(Math.max(0, widths[i]! - visibleLength(c))),
+      )
       .join('  ')
       .trimEnd();
   return [paint(style, 'bold', line(headers)), ...rows.map(line)].join('\n') + '\n';
@@ -72,7 +88,10 @@ export function formatDuration(ms: number): string {
 
 export function formatTime(epochMs: number | undefined): string {
   if (epochMs === undefined) return '-';
-  return new Date(epochMs).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return new Date(epochMs)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** `$2.55`, `$0.0255`, `$0.000012`. */
@@ -83,13 +102,29 @@ export function formatUsd(v: number): string {
   return `$${v.toPrecision(2)}`;
 }
 
-export const ARRAY_STATUSES = ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const;
+export const ARRAY_STATUSES = [
+  'SUBMITTED',
+  'PENDING',
+  'RUNNABLE',
+  'STARTING',
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+] as const;
 
 /** A fixed-width bar with one segment per status (characters proportional to counts). */
 export function countBar(style: Style, counts: Readonly<Record<string, number>>, width = 30): string {
   const total = ARRAY_STATUSES.reduce((a, s) => a + (counts[s] ?? 0), 0);
   if (total === 0) return `[${' '.repeat(width)}]`;
-  const glyph: Record<string, string> = { SUCCEEDED: '█', FAILED: 'x', RUNNING: '▓', STARTING: '▒', RUNNABLE: '░', PENDING: '·', SUBMITTED: '·' };
+  const glyph: Record<string, string> = {
+    SUCCEEDED: '█',
+    FAILED: 'x',
+    RUNNING: '▓',
+    STARTING: '▒',
+    RUNNABLE: '░',
+    PENDING: '·',
+    SUBMITTED: '·',
+  };
   let out = '';
   let used = 0;
   const order = ['SUCCEEDED', 'FAILED', 'RUNNING', 'STARTING', 'RUNNABLE', 'PENDING', 'SUBMITTED'];

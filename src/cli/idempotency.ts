@@ -79,9 +79,14 @@ export async function findIdempotentJob(
     if (job && job.tags?.[IDEMPOTENCY_TAG] === key) return { job, source: 'local' };
     store.delete(client.endpoint, key);
   }
-  const summaries = await client.listJobs({ jobQueue: queue, filters: [{ name: 'JOB_NAME', values: [jobName] }] });
+  const summaries = await client.listJobs({
+    jobQueue: queue,
+    filters: [{ name: 'JOB_NAME', values: [jobName] }],
+  });
   if (!summaries.length) return undefined;
   const jobs = await client.describeJobs(summaries.map((s) => s.jobId!).filter(Boolean));
-  const match = jobs.filter((j) => j.tags?.[IDEMPOTENCY_TAG] === key).sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0))[0];
+  const match = jobs
+    .filter((j) => j.tags?.[IDEMPOTENCY_TAG] === key)
+    .sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0))[0];
   return match ? { job: match, source: 'remote' } : undefined;
 }

@@ -42,7 +42,8 @@ export class LogFollower {
   async poll(job: JobDetail): Promise<LogLine[]> {
     this.group = logGroupOf(job);
     for (const a of attemptStreams(job)) {
-      if (!this.streams.has(a.stream)) this.streams.set(a.stream, { attempt: a.attempt, token: undefined, started: false });
+      if (!this.streams.has(a.stream))
+        this.streams.set(a.stream, { attempt: a.attempt, token: undefined, started: false });
     }
     const lines: LogLine[] = [];
     for (const [stream, st] of this.streams) {
@@ -60,7 +61,13 @@ export class LogFollower {
           throw err;
         }
         for (const e of res.events ?? []) {
-          lines.push({ attempt: st.attempt, stream, timestamp: e.timestamp ?? 0, message: e.message ?? '', firstOfStream: !st.started });
+          lines.push({
+            attempt: st.attempt,
+            stream,
+            timestamp: e.timestamp ?? 0,
+            message: e.message ?? '',
+            firstOfStream: !st.started,
+          });
           st.started = true;
         }
         const next = res.nextForwardToken;

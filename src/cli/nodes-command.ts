@@ -45,9 +45,17 @@ export const nodesCommand: Command = {
       ctx.note(`openbatch nodes: cannot reach ${base}: ${(err as Error).message}`);
       return ExitCode.API;
     }
-    const nodes: NodeRow[] = body.cluster?.nodes ?? [{ nodeId: body.nodeId ?? '?', url: base, live: true, leader: true, heartbeatAgeMs: 0 }];
+    const nodes: NodeRow[] = body.cluster?.nodes ?? [
+      { nodeId: body.nodeId ?? '?', url: base, live: true, leader: true, heartbeatAgeMs: 0 },
+    ];
     if (ctx.output === 'json') {
-      ctx.out(JSON.stringify({ leader: body.cluster ? body.cluster.leader : (body.nodeId ?? null), nodes }, null, 2) + '\n');
+      ctx.out(
+        JSON.stringify(
+          { leader: body.cluster ? body.cluster.leader : (body.nodeId ?? null), nodes },
+          null,
+          2,
+        ) + '\n',
+      );
       return ExitCode.OK;
     }
     const rows = nodes.map((n) => [
@@ -59,7 +67,8 @@ export const nodesCommand: Command = {
       n.url ?? '-',
     ]);
     ctx.out(table(ctx.style, ['NODE', 'STATE', 'ROLE', 'RUNNING', 'HEARTBEAT', 'URL'], rows));
-    if (body.cluster && !body.cluster.leader) ctx.note('no scheduler leader right now (election in progress?)');
+    if (body.cluster && !body.cluster.leader)
+      ctx.note('no scheduler leader right now (election in progress?)');
     return ExitCode.OK;
   },
 };

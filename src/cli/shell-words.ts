@@ -19,7 +19,8 @@ export function splitShellWords(text: string): string[] {
     }
     if (quote === '"') {
       if (ch === '"') quote = undefined;
-      else if (ch === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\' || text[i + 1] === '$')) cur += text[++i];
+      else if (ch === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\' || text[i + 1] === '$'))
+        cur += text[++i];
       else cur += ch;
       continue;
     }
@@ -38,7 +39,8 @@ export function splitShellWords(text: string): string[] {
       inWord = true;
     }
   }
-  if (quote) throw new CliError(`Unterminated ${quote === '"' ? 'double' : 'single'} quote in command: ${text}`);
+  if (quote)
+    throw new CliError(`Unterminated ${quote === '"' ? 'double' : 'single'} quote in command: ${text}`);
   if (inWord) words.push(cur);
   return words;
 }

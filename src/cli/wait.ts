@@ -97,7 +97,9 @@ export async function waitForJob(ctx: Context, jobId: string, opts: WaitOptions)
     if (opts.live) clearLine();
     for (const l of lines) {
       if (l.firstOfStream && (l.attempt > 1 || maxAttempts(job) > 1)) {
-        opts.logs.write(`${paint(ctx.style, 'dim', `── attempt ${l.attempt} · log stream ${l.stream} ──`)}\n`);
+        opts.logs.write(
+          `${paint(ctx.style, 'dim', `── attempt ${l.attempt} · log stream ${l.stream} ──`)}\n`,
+        );
       }
       opts.logs.write(`${l.message}\n`);
     }
@@ -110,7 +112,8 @@ export async function waitForJob(ctx: Context, jobId: string, opts: WaitOptions)
       let fresh: LogLine[] = [];
       if (now >= nextPoll) {
         job = await client.describeJob(jobId);
-        if (!job) throw new CliError(`Job ${jobId} was not found at ${ctx.endpoint ?? 'AWS'}`, ExitCode.FAILED);
+        if (!job)
+          throw new CliError(`Job ${jobId} was not found at ${ctx.endpoint ?? 'AWS'}`, ExitCode.FAILED);
         nextPoll = now + ctx.pollMs;
         if (follower) fresh = await follower.poll(job);
       }
@@ -125,8 +128,14 @@ export async function waitForJob(ctx: Context, jobId: string, opts: WaitOptions)
       }
       printLogs(fresh, job!);
       if (opts.live) {
-        const spin = terminal ? (job!.status === 'SUCCEEDED' ? paint(ctx.style, 'green', '✔') : paint(ctx.style, 'red', '✖')) : SPINNER[frame++ % SPINNER.length]!;
-        opts.progress.write(`\r\x1b[2K${truncate(`${spin} ${progressLine(ctx.style, job!, elapsed)}`, opts.progress.columns)}`);
+        const spin = terminal
+          ? job!.status === 'SUCCEEDED'
+            ? paint(ctx.style, 'green', '✔')
+            : paint(ctx.style, 'red', '✖')
+          : SPINNER[frame++ % SPINNER.length]!;
+        opts.progress.write(
+          `\r\x1b[2K${truncate(`${spin} ${progressLine(ctx.style, job!, elapsed)}`, opts.progress.columns)}`,
+        );
         drawn = true;
       }
       if (terminal) {
@@ -138,7 +147,10 @@ export async function waitForJob(ctx: Context, jobId: string, opts: WaitOptions)
             if (!more.length && i > 0) break;
             await sleep(Math.min(ctx.pollMs, 200));
           }
-          if (opts.live) opts.progress.write(`\r\x1b[2K${truncate(`${paint(ctx.style, job!.status === 'SUCCEEDED' ? 'green' : 'red', job!.status === 'SUCCEEDED' ? '✔' : '✖')} ${progressLine(ctx.style, job!, elapsed)}`, opts.progress.columns)}`);
+          if (opts.live)
+            opts.progress.write(
+              `\r\x1b[2K${truncate(`${paint(ctx.style, job!.status === 'SUCCEEDED' ? 'green' : 'red', job!.status === 'SUCCEEDED' ? '✔' : '✖')} ${progressLine(ctx.style, job!, elapsed)}`, opts.progress.columns)}`,
+            );
         }
         if (opts.live) opts.progress.write('\n');
         return { job: job!, interrupted: false };
@@ -149,7 +161,10 @@ export async function waitForJob(ctx: Context, jobId: string, opts: WaitOptions)
       }
       if (opts.timeoutMs !== undefined && elapsed > opts.timeoutMs) {
         if (opts.live) opts.progress.write('\n');
-        throw new CliError(`Gave up waiting after ${formatDuration(elapsed)}; job ${jobId} is still ${job!.status}. Check it with 'openbatch describe ${jobId}'`, ExitCode.TIMEOUT);
+        throw new CliError(
+          `Gave up waiting after ${formatDuration(elapsed)}; job ${jobId} is still ${job!.status}. Check it with 'openbatch describe ${jobId}'`,
+          ExitCode.TIMEOUT,
+        );
       }
       await sleep(opts.live ? Math.min(ctx.pollMs, 120) : Math.max(10, nextPoll - Date.now()));
     }

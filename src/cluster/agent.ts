@@ -18,7 +18,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import type { AttemptHandle, AttemptSpec, Executor, ExecutorEvents, ExitOutcome } from '../executors/executor.js';
+import type {
+  AttemptHandle,
+  AttemptSpec,
+  Executor,
+  ExecutorEvents,
+  ExitOutcome,
+} from '../executors/executor.js';
 import type { LogSink } from '../logs/log-sink.js';
 import { postJson, sleep } from './http-json.js';
 import {
@@ -122,25 +128,45 @@ export class Agent {
       this.epoch = e;
       return;
     }
-    throw new AgentRefusal('stale-leader', `leader ${e.leader} (term ${e.term}) was superseded by ${cur.leader} (term ${cur.term})`);
+    throw new AgentRefusal(
+      'stale-leader',
+      `leader ${e.leader} (term ${e.term}) was superseded by ${cur.leader} (term ${cur.term})`,
+    );
   }
 
   async start(req: StartRequest): Promise<void> {
     if (this.closed) throw new AgentRefusal('closed', `node ${this.opts.nodeId} is shutting down`);
-    if (this.fenced) throw new AgentRefusal('fenced', `node ${this.opts.nodeId} lost its membership lease and refuses work`);
+    if (this.fenced)
+      throw new AgentRefusal('fenced', `node ${this.opts.nodeId} lost its membership lease and refuses work`);
     this.checkEpoch(req.epoch, false);
     const w = req.spec;
     if (this.attempts.has(w.attemptKey)) return; // a retried dispatch
     const workDir = path.join(this.opts.dataDir, 'work', w.taskId);
-    const environment = { ...w.environment, AWS_ENDPOINT_URL: this.opts.selfUrl(), OPENBATCH_NODE_ID: this.opts.nodeId };
-    const spec: AttemptSpec = { ...w, environment, workDir, log: { group: w.log.group, stream: w.log.stream, sink: this.opts.logs } };
+    const environment = {
+      ...w.environment,
+      AWS_ENDPOINT_URL: this.opts.selfUrl(),
+      OPENBATCH_NODE_ID: this.opts.nodeId,
+    };
+    const spec: AttemptSpec = {
+      ...w,
+      environment,
+      workDir,
+      log: { group: w.log.group, stream: w.log.stream, sink: this.opts.logs },
+    };
     const a: AgentAttempt = { key: w.attemptKey, started: Promise.resolve(), delivered: false, workDir };
     this.attempts.set(a.key, a);
     a.started = (async () => {
       try {
         a.handle = await this.executor.start(spec);
       } catch (err) {
-        this.onExit(a.key, { kind: 'failedToStart', reason: `CannotStartContainerError: ${(err as Error).message}`.slice(0, 255) }, Date.now());
+        this.onExit(
+          a.key,
+          {
+            kind: 'failedToStart',
+            reason: `CannotStartContainerError: ${(err as Error).message}`.slice(0, 255),
+          },
+          Date.now(),
+        );
       }
     })();
     await a.started;
@@ -152,7 +178,11 @@ export class Agent {
     if (!a) return { state: 'unknown' };
     await a.started;
     if (a.exit) return this.stateOf(a);
-    if (a.handle) await this.executor.stop(a.key, a.handle, { graceMs: req.graceMs, ...(req.reason ? { reason: req.reason } : {}) });
+    if (a.handle)
+      await this.executor.stop(a.key, a.handle, {
+        graceMs: req.graceMs,
+        ...(req.reason ? { reason: req.reason } : {}),
+      });
     return this.stateOf(a);
   }
 
@@ -171,7 +201,9 @@ export class Agent {
         if (wanted.has(a.key) || a.exit) continue;
         a.lostReason = 'the scheduler leader no longer knows this attempt';
         this.warn(`stopping ${a.key}: not known to leader ${req.epoch.leader}`);
-        void a.started.then(() => (a.handle && !a.exit ? this.executor.stop(a.key, a.handle, { graceMs: 0 }) : undefined)).catch(() => undefined);
+        void a.started
+          .then(() => (a.handle && !a.exit ? this.executor.stop(a.key, a.handle, { graceMs: 0 }) : undefined))
+          .catch(() => undefined);
       }
     }
     return { attempts: out };
@@ -195,7 +227,9 @@ export class Agent {
   private onExit(key: string, outcome: ExitOutcome, at: number): void {
     const a = this.attempts.get(key);
     if (!a || a.exit) return;
-    const final: ExitOutcome = a.lostReason ? { kind: 'hostLost', host: this.opts.nodeId, reason: a.lostReason } : outcome;
+    const final: ExitOutcome = a.lostReason
+      ? { kind: 'hostLost', host: this.opts.nodeId, reason: a.lostReason }
+      : outcome;
     a.exit = { outcome: final, at };
     fs.rm(a.workDir, { recursive: true, force: true }, () => undefined);
     this.enqueue({ type: 'exit', attemptKey: key, at, outcome: final });
@@ -262,14 +296,19 @@ export class Agent {
       if (a.exit) continue;
       a.lostReason = `node ${this.opts.nodeId} lost its membership lease`;
       void a.started
-        .then(() => (a.handle && !a.exit ? this.executor.stop(a.key, a.handle, { graceMs: Math.min(this.opts.killGraceMs, 2000) }) : undefined))
+        .then(() =>
+          a.handle && !a.exit
+            ? this.executor.stop(a.key, a.handle, { graceMs: Math.min(this.opts.killGraceMs, 2000) })
+            : undefined,
+        )
         .catch(() => undefined);
     }
   }
 
   private sweep(): void {
     const cutoff = Date.now() - this.retainMs;
-    for (const [k, a] of this.attempts) if (a.exit && a.delivered && a.exit.at < cutoff) this.attempts.delete(k);
+    for (const [k, a] of this.attempts)
+      if (a.exit && a.delivered && a.exit.at < cutoff) this.attempts.delete(k);
   }
 
   /** Stop: kill local attempts (reported as lost hosts) and try briefly to deliver what is queued. */
@@ -279,7 +318,8 @@ export class Agent {
     clearInterval(this.sweeper);
     for (const a of this.attempts.values()) if (!a.exit) a.lostReason = `node ${this.opts.nodeId} shut down`;
     await this.executor.close();
-    for (const a of this.attempts.values()) if (!a.exit) this.onExit(a.key, { kind: 'hostLost', host: this.opts.nodeId }, Date.now());
+    for (const a of this.attempts.values())
+      if (!a.exit) this.onExit(a.key, { kind: 'hostLost', host: this.opts.nodeId }, Date.now());
     const deadline = Date.now() + 3000;
     while ((this.queue.length > 0 || this.pumping) && Date.now() < deadline) await sleep(50);
   }

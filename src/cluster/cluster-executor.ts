@@ -12,7 +12,14 @@
  * `close()` only stops dispatching: attempts keep running on their nodes and the next leader adopts
  * them through `recover()`.
  */
-import type { AttemptHandle, AttemptSpec, Executor, ExecutorEvents, ExitOutcome, RecoveredAttempt } from '../executors/executor.js';
+import type {
+  AttemptHandle,
+  AttemptSpec,
+  Executor,
+  ExecutorEvents,
+  ExitOutcome,
+  RecoveredAttempt,
+} from '../executors/executor.js';
 import type { JobUpdate } from '../store/store.js';
 import type { Agent } from './agent.js';
 import { postJson, RemoteError, sleep } from './http-json.js';
@@ -115,7 +122,9 @@ export class ClusterExecutor implements Executor {
 
   private pick(): LiveNode {
     const now = Date.now();
-    const nodes = this.opts.nodes().filter((n) => n.accepting && (this.suspect.get(`${n.nodeId}@${n.boot}`) ?? 0) < now);
+    const nodes = this.opts
+      .nodes()
+      .filter((n) => n.accepting && (this.suspect.get(`${n.nodeId}@${n.boot}`) ?? 0) < now);
     if (nodes.length === 0) {
       const self = this.opts.nodes().find((n) => n.nodeId === this.opts.selfId);
       if (self) return self;
@@ -149,9 +158,15 @@ export class ClusterExecutor implements Executor {
   }
 
   async start(spec: AttemptSpec): Promise<AttemptHandle> {
-    if (this.closed) throw new Error('cluster executor is closed (this node is no longer the scheduler leader)');
+    if (this.closed)
+      throw new Error('cluster executor is closed (this node is no longer the scheduler leader)');
     const node = this.pick();
-    const handle: RemoteHandle = { executor: 'process', node: node.nodeId, boot: node.boot, attemptKey: spec.attemptKey };
+    const handle: RemoteHandle = {
+      executor: 'process',
+      node: node.nodeId,
+      boot: node.boot,
+      attemptKey: spec.attemptKey,
+    };
     this.pending.set(spec.jobId, { spec, handle });
     this.track(spec.attemptKey, node.nodeId);
     return handle;
@@ -193,7 +208,8 @@ export class ClusterExecutor implements Executor {
         if (!n || n.boot !== p.handle.boot) return; // the node died: the membership loop reports the loss
         try {
           await this.hello(n);
-          if (n.nodeId === this.opts.selfId) await this.opts.localAgent.start({ epoch: this.opts.epoch, spec: wire });
+          if (n.nodeId === this.opts.selfId)
+            await this.opts.localAgent.start({ epoch: this.opts.epoch, spec: wire });
           else await postJson(n.url, `${AGENT_PREFIX}/start`, { epoch: this.opts.epoch, spec: wire }, 15_000);
           return;
         } catch (err) {
@@ -271,7 +287,11 @@ export class ClusterExecutor implements Executor {
     }
   }
 
-  async stop(attemptKey: string, handle: AttemptHandle, opts: { graceMs: number; reason?: string }): Promise<void> {
+  async stop(
+    attemptKey: string,
+    handle: AttemptHandle,
+    opts: { graceMs: number; reason?: string },
+  ): Promise<void> {
     const jobId = attemptKey.slice(0, attemptKey.lastIndexOf('#'));
     const p = this.pending.get(jobId);
     if (p && p.spec.attemptKey === attemptKey) {
@@ -286,12 +306,18 @@ export class ClusterExecutor implements Executor {
     if (!isRemoteHandle(handle)) return;
     const n = this.node(handle.node);
     if (!n || n.boot !== handle.boot) return; // the membership loop reports dead nodes
-    const req = { epoch: this.opts.epoch, attemptKey, graceMs: opts.graceMs, ...(opts.reason ? { reason: opts.reason } : {}) };
+    const req = {
+      epoch: this.opts.epoch,
+      attemptKey,
+      graceMs: opts.graceMs,
+      ...(opts.reason ? { reason: opts.reason } : {}),
+    };
     const s =
       n.nodeId === this.opts.selfId
         ? await this.opts.localAgent.stop(req)
         : await postJson<AttemptState>(n.url, `${AGENT_PREFIX}/stop`, req, opts.graceMs + 15_000);
-    if (s.state === 'unknown') this.lost(attemptKey, handle.node, `node ${handle.node} does not know the attempt`);
+    if (s.state === 'unknown')
+      this.lost(attemptKey, handle.node, `node ${handle.node} does not know the attempt`);
   }
 
   async recover(attempts: readonly RecoveredAttempt[]): Promise<void> {
@@ -307,7 +333,9 @@ export class ClusterExecutor implements Executor {
       [...byNode].map(async ([nodeId, list]) => {
         const n = nodeId ? this.node(nodeId) : undefined;
         const alive = list.filter((a) => n && isRemoteHandle(a.handle) && a.handle.boot === n.boot);
-        for (const a of list) if (!alive.includes(a)) this.lost(a.attemptKey, nodeId || 'unknown', `node ${nodeId || '?'} is gone`);
+        for (const a of list)
+          if (!alive.includes(a))
+            this.lost(a.attemptKey, nodeId || 'unknown', `node ${nodeId || '?'} is gone`);
         if (!n || alive.length === 0) return;
         for (const a of alive) this.track(a.attemptKey, nodeId);
         const keys = alive.map((a) => a.attemptKey);
@@ -329,14 +357,18 @@ export class ClusterExecutor implements Executor {
               // don't hold up the takeover. The membership check ends its attempts when the lease
               // expires; if it comes back instead, its agent keeps reporting to us.
               this.suspect.set(`${nodeId}@${n.boot}`, Date.now() + 15_000);
-              this.warn(`node ${nodeId} is unreachable; its ${keys.length} attempts end when its lease expires`);
+              this.warn(
+                `node ${nodeId} is unreachable; its ${keys.length} attempts end when its lease expires`,
+              );
               return;
             }
             if (err.code === 'stale-leader') break;
             await sleep(500 * (i + 1));
           }
         }
-        this.warn(`could not reach node ${nodeId} to recover ${keys.length} attempts: ${String(lastErr)}; treating them as lost`);
+        this.warn(
+          `could not reach node ${nodeId} to recover ${keys.length} attempts: ${String(lastErr)}; treating them as lost`,
+        );
         for (const k of keys) this.lost(k, nodeId, `node ${nodeId} did not answer`);
       }),
     );

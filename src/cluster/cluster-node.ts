@@ -242,7 +242,11 @@ export class ClusterNode {
       return;
     }
     if (!info || info.holder !== this.opts.nodeId || this.closed) return;
-    const epoch: LeaderEpoch = { term: info.term, electedAt: info.expiresAt - t.leaseTtlMs, leader: this.opts.nodeId };
+    const epoch: LeaderEpoch = {
+      term: info.term,
+      electedAt: info.expiresAt - t.leaseTtlMs,
+      leader: this.opts.nodeId,
+    };
     this.epoch = epoch;
     this.trustUntil = t0 + t.leaseTtlMs - t.fenceMarginMs;
     this.opts.log(`elected scheduler leader (term ${epoch.term})`);
@@ -262,8 +266,13 @@ export class ClusterNode {
 
   private checkTrust(): void {
     const now = performance.now();
-    if (this.epoch && now > this.trustUntil) this.stepDown('the scheduler lease could not be renewed within its trust window');
-    if (!this.fenced && !this.closed && now - this.lastHeartbeatOk > this.timings.nodeTtlMs - this.timings.fenceMarginMs) {
+    if (this.epoch && now > this.trustUntil)
+      this.stepDown('the scheduler lease could not be renewed within its trust window');
+    if (
+      !this.fenced &&
+      !this.closed &&
+      now - this.lastHeartbeatOk > this.timings.nodeTtlMs - this.timings.fenceMarginMs
+    ) {
       this.fenced = true;
       this.opts.onFenced(true);
     }
@@ -283,7 +292,8 @@ export class ClusterNode {
       } catch (err) {
         this.opts.log(`stopping the scheduler failed: ${String(err)}`);
       }
-      if (release) await this.opts.store.releaseLease(SCHEDULER_LEASE, this.opts.nodeId, epoch.term).catch(() => false);
+      if (release)
+        await this.opts.store.releaseLease(SCHEDULER_LEASE, this.opts.nodeId, epoch.term).catch(() => false);
     });
     void this.heartbeat();
     return this.transition;
@@ -303,7 +313,14 @@ export class ClusterNode {
   /** Mark this node dead right away (lease 0), so the leader ends its attempts without waiting. */
   async leave(): Promise<void> {
     await this.opts.store
-      .heartbeatNode({ nodeId: this.opts.nodeId, startedAt: this.opts.startedAt, heartbeatAt: 0, leaseUntil: 0, url: this.url, meta: { boot: this.opts.boot, left: true } })
+      .heartbeatNode({
+        nodeId: this.opts.nodeId,
+        startedAt: this.opts.startedAt,
+        heartbeatAt: 0,
+        leaseUntil: 0,
+        url: this.url,
+        meta: { boot: this.opts.boot, left: true },
+      })
       .catch(() => undefined);
   }
 }

@@ -15,7 +15,12 @@ export class RemoteError extends Error {
   }
 }
 
-export async function postJson<T>(baseUrl: string, path: string, body: unknown, timeoutMs = 10_000): Promise<T> {
+export async function postJson<T>(
+  baseUrl: string,
+  path: string,
+  body: unknown,
+  timeoutMs = 10_000,
+): Promise<T> {
   const res = await fetch(baseUrl + path, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -9,7 +9,15 @@ import http from 'node:http';
 
 export const FORWARDED_HEADER = 'x-openbatch-forwarded';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+]);
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -30,13 +38,27 @@ export function sendUnavailable(res: http.ServerResponse, message: string): void
 }
 
 /** Streams `req` to `target` (http://host:port) and the answer back; 503 ServerException if the leader can't be reached. */
-export function forward(req: http.IncomingMessage, res: http.ServerResponse, target: string, fromNode: string): void {
+export function forward(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  target: string,
+  fromNode: string,
+): void {
   const url = new URL(target);
   const headers: http.OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
   headers[FORWARDED_HEADER] = fromNode;
   const out = http.request(
-    { protocol: url.protocol, hostname: url.hostname, port: url.port, method: req.method, path: req.url, headers, agent, timeout: 60_000 },
+    {
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port,
+      method: req.method,
+      path: req.url,
+      headers,
+      agent,
+      timeout: 60_000,
+    },
     (up) => {
       const h: http.OutgoingHttpHeaders = {};
       for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) h[k] = v;
@@ -47,7 +69,8 @@ export function forward(req: http.IncomingMessage, res: http.ServerResponse, tar
   );
   out.on('timeout', () => out.destroy(new Error('leader timed out')));
   out.on('error', (err) => {
-    if (!res.headersSent) sendUnavailable(res, `the scheduler leader at ${target} is unreachable (${err.message}); retry`);
+    if (!res.headersSent)
+      sendUnavailable(res, `the scheduler leader at ${target} is unreachable (${err.message}); retry`);
     else res.destroy();
   });
   req.pipe(out);

@@ -160,7 +160,8 @@ function coerce(key: keyof ServerConfig, raw: string, cfg: ServerConfig): void {
   const cur = cfg[key];
   if (typeof cur === 'number') {
     const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0 || !Number.isInteger(n)) throw new ConfigError(`${key} must be a non-negative integer, got '${raw}'`);
+    if (!Number.isFinite(n) || n < 0 || !Number.isInteger(n))
+      throw new ConfigError(`${key} must be a non-negative integer, got '${raw}'`);
     (cfg as unknown as Record<string, unknown>)[key] = n;
   } else if (typeof cur === 'boolean') {
     (cfg as unknown as Record<string, unknown>)[key] = !['0', 'false', 'no', ''].includes(raw.toLowerCase());
@@ -169,7 +170,10 @@ function coerce(key: keyof ServerConfig, raw: string, cfg: ServerConfig): void {
   }
 }
 
-export function loadServerConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
+export function loadServerConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ServerConfig {
   const cfg = defaultConfig();
   for (const [name, key] of Object.entries(ENV)) {
     const v = env[name];
@@ -200,12 +204,18 @@ export function loadServerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
 
 export function validate(cfg: ServerConfig): ServerConfig {
   if (cfg.port > 65535) throw new ConfigError(`port must be at most 65535, got ${cfg.port}`);
-  if (!/^\d{12}$/.test(cfg.accountId)) throw new ConfigError(`account id must be 12 digits, got '${cfg.accountId}'`);
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(cfg.region)) throw new ConfigError(`'${cfg.region}' is not a region name like us-east-1`);
-  if (cfg.executor !== 'process' && cfg.executor !== 'docker') throw new ConfigError(`executor must be process or docker, got '${cfg.executor}'`);
-  if (!['auto', 'cgroup', 'poll', 'off'].includes(cfg.resourceLimits)) throw new ConfigError(`resource limits must be auto, cgroup, poll or off, got '${cfg.resourceLimits}'`);
-  if (cfg.slurmTransport !== 'cli' && cfg.slurmTransport !== 'rest') throw new ConfigError(`slurm transport must be cli or rest, got '${cfg.slurmTransport}'`);
-  if (cfg.slurmTransport === 'rest' && cfg.slurmPartition && !cfg.slurmRestUrl) throw new ConfigError('--slurm-transport rest needs --slurm-rest-url');
+  if (!/^\d{12}$/.test(cfg.accountId))
+    throw new ConfigError(`account id must be 12 digits, got '${cfg.accountId}'`);
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(cfg.region))
+    throw new ConfigError(`'${cfg.region}' is not a region name like us-east-1`);
+  if (cfg.executor !== 'process' && cfg.executor !== 'docker')
+    throw new ConfigError(`executor must be process or docker, got '${cfg.executor}'`);
+  if (!['auto', 'cgroup', 'poll', 'off'].includes(cfg.resourceLimits))
+    throw new ConfigError(`resource limits must be auto, cgroup, poll or off, got '${cfg.resourceLimits}'`);
+  if (cfg.slurmTransport !== 'cli' && cfg.slurmTransport !== 'rest')
+    throw new ConfigError(`slurm transport must be cli or rest, got '${cfg.slurmTransport}'`);
+  if (cfg.slurmTransport === 'rest' && cfg.slurmPartition && !cfg.slurmRestUrl)
+    throw new ConfigError('--slurm-transport rest needs --slurm-rest-url');
   cfg.dataDir = path.resolve(cfg.dataDir);
   return cfg;
 }

@@ -17,9 +17,17 @@ export interface HostCapacity {
 export const DEFAULT_NAME = 'default';
 
 /** Returns true when the defaults were created now. */
-export async function ensureDefaults(store: Store, scope: AccountScope, host: HostCapacity, uuid: string): Promise<boolean> {
+export async function ensureDefaults(
+  store: Store,
+  scope: AccountScope,
+  host: HostCapacity,
+  uuid: string,
+): Promise<boolean> {
   // Only on a fresh store: a user who deleted the defaults keeps them deleted.
-  if ((await store.countResources('compute-environment')) > 0 || (await store.countResources('job-queue')) > 0) {
+  if (
+    (await store.countResources('compute-environment')) > 0 ||
+    (await store.countResources('job-queue')) > 0
+  ) {
     return false;
   }
   const ceArn = batchArn(scope, 'compute-environment', DEFAULT_NAME);

@@ -20,9 +20,27 @@ export interface JobStatusChange {
 export interface DomainEventMap {
   'job:submitted': { jobId: string; jobName: string; jobQueueArn: string; at: number; arraySize?: number };
   'job:statusChanged': JobStatusChange;
-  'job:attemptStarted': { jobId: string; attempt: number; taskId: string; computeEnvironmentArn: string; at: number };
-  'job:attemptEnded': { jobId: string; attempt: number; exitCode?: number; reason?: string; statusReason: string; at: number };
-  'resource:changed': { kind: ResourceKind; key: string; arn: string; change: 'created' | 'updated' | 'deleted' };
+  'job:attemptStarted': {
+    jobId: string;
+    attempt: number;
+    taskId: string;
+    computeEnvironmentArn: string;
+    at: number;
+  };
+  'job:attemptEnded': {
+    jobId: string;
+    attempt: number;
+    exitCode?: number;
+    reason?: string;
+    statusReason: string;
+    at: number;
+  };
+  'resource:changed': {
+    kind: ResourceKind;
+    key: string;
+    arn: string;
+    change: 'created' | 'updated' | 'deleted';
+  };
   'queue:blocked': { jobQueueArn: string; jobId: string; reason: string; at: number };
 }
 

@@ -70,10 +70,32 @@ export function buildCostReport(jobs: readonly CostJob[], cfg: PricingConfig = {
       }
     }
     memTotal += memSeconds;
-    out.push({ jobId: j.jobId, jobName: j.jobName, queue: j.queue, attempts: j.attempts.length, vcpuSeconds, memoryGiBSeconds: memSeconds, usd, environment: env, basis });
+    out.push({
+      jobId: j.jobId,
+      jobName: j.jobName,
+      queue: j.queue,
+      attempts: j.attempts.length,
+      vcpuSeconds,
+      memoryGiBSeconds: memSeconds,
+      usd,
+      environment: env,
+      basis,
+    });
   }
-  const flat = <K extends string>(m: Map<string, { jobs: Set<string>; vcpuHours: number; usd: number }>, key: K) =>
-    [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => ({ [key]: k, jobs: v.jobs.size, vcpuHours: v.vcpuHours, usd: v.usd }) as { [P in K]: string } & { jobs: number; vcpuHours: number; usd: number });
+  const flat = <K extends string>(
+    m: Map<string, { jobs: Set<string>; vcpuHours: number; usd: number }>,
+    key: K,
+  ) =>
+    [...m.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(
+        ([k, v]) =>
+          ({ [key]: k, jobs: v.jobs.size, vcpuHours: v.vcpuHours, usd: v.usd }) as { [P in K]: string } & {
+            jobs: number;
+            vcpuHours: number;
+            usd: number;
+          },
+      );
   return {
     jobs: out,
     queues: flat(queues, 'queue'),

@@ -23,7 +23,16 @@ export interface PricingConfig {
   spotDiscount?: number | undefined;
   prices?: Record<string, number> | undefined;
   defaultPricePerVcpuHour?: number | undefined;
-  environments?: Record<string, { spotDiscount?: number | undefined; instanceTypes?: string[] | undefined; pricePerVcpuHour?: number | undefined }> | undefined;
+  environments?:
+    | Record<
+        string,
+        {
+          spotDiscount?: number | undefined;
+          instanceTypes?: string[] | undefined;
+          pricePerVcpuHour?: number | undefined;
+        }
+      >
+    | undefined;
 }
 
 export interface EnvironmentPricing {
@@ -55,12 +64,19 @@ export interface HourlyRate {
 
 /** Pricing facts of a compute environment, with config overrides applied. */
 export function environmentPricing(
-  ce: { computeEnvironmentName?: string | undefined; type?: string | undefined; computeResources?: { type?: string | undefined; instanceTypes?: string[] | undefined } | undefined },
+  ce: {
+    computeEnvironmentName?: string | undefined;
+    type?: string | undefined;
+    computeResources?: { type?: string | undefined; instanceTypes?: string[] | undefined } | undefined;
+  },
   cfg: PricingConfig = {},
 ): EnvironmentPricing {
   const name = ce.computeEnvironmentName ?? '?';
   const over = cfg.environments?.[name];
-  const provisioning: Provisioning = ce.type === 'UNMANAGED' ? 'UNMANAGED' : ((ce.computeResources?.type as Provisioning | undefined) ?? 'EC2');
+  const provisioning: Provisioning =
+    ce.type === 'UNMANAGED'
+      ? 'UNMANAGED'
+      : ((ce.computeResources?.type as Provisioning | undefined) ?? 'EC2');
   const spot = provisioning === 'SPOT' || provisioning === 'FARGATE_SPOT';
   const discount = over?.spotDiscount ?? (spot ? (cfg.spotDiscount ?? DEFAULT_SPOT_DISCOUNT) : 0);
   return {
@@ -81,7 +97,10 @@ export function hourlyRate(job: JobShape, env: EnvironmentPricing, cfg: PricingC
   const keep = 1 - env.discount;
   const pct = env.discount > 0 ? ` − ${Math.round(env.discount * 100)}%` : '';
   if (env.pricePerVcpuHour !== undefined) {
-    return { usdPerHour: env.pricePerVcpuHour * job.vcpus * keep, basis: `${job.vcpus} vCPU × $${env.pricePerVcpuHour}/vCPU-h (config)${pct}` };
+    return {
+      usdPerHour: env.pricePerVcpuHour * job.vcpus * keep,
+      basis: `${job.vcpus} vCPU × $${env.pricePerVcpuHour}/vCPU-h (config)${pct}`,
+    };
   }
   if (env.provisioning === 'FARGATE' || env.provisioning === 'FARGATE_SPOT') {
     const gb = job.memoryMiB / 1024;
@@ -94,20 +113,37 @@ export function hourlyRate(job: JobShape, env: EnvironmentPricing, cfg: PricingC
   let best: HourlyRate | undefined;
   for (const t of types) {
     if (t.vcpus < job.vcpus || t.memoryMiB < job.memoryMiB || t.gpus < job.gpus) continue;
-    const share = Math.min(1, Math.max(job.vcpus / t.vcpus, job.memoryMiB / t.memoryMiB, job.gpus > 0 ? job.gpus / t.gpus : 0));
+    const share = Math.min(
+      1,
+      Math.max(job.vcpus / t.vcpus, job.memoryMiB / t.memoryMiB, job.gpus > 0 ? job.gpus / t.gpus : 0),
+    );
     const od = price(t, cfg);
     const usdPerHour = od * share * keep;
     if (!best || usdPerHour < best.usdPerHour) {
-      best = { usdPerHour, instanceType: t.name, onDemandPerHour: od, share, basis: `${share < 1 ? `${(share * 100).toFixed(0)}% of ` : ''}${t.name} $${od}/h${pct}` };
+      best = {
+        usdPerHour,
+        instanceType: t.name,
+        onDemandPerHour: od,
+        share,
+        basis: `${share < 1 ? `${(share * 100).toFixed(0)}% of ` : ''}${t.name} $${od}/h${pct}`,
+      };
     }
   }
   if (best) return best;
   const rate = cfg.defaultPricePerVcpuHour ?? DEFAULT_PRICE_PER_VCPU_HOUR;
-  return { usdPerHour: rate * job.vcpus * keep, basis: `${job.vcpus} vCPU × $${rate}/vCPU-h (no listed instance type fits or is known)${pct}` };
+  return {
+    usdPerHour: rate * job.vcpus * keep,
+    basis: `${job.vcpus} vCPU × $${rate}/vCPU-h (no listed instance type fits or is known)${pct}`,
+  };
 }
 
 /** Cost in USD of one attempt of `durationMs`. */
-export function attemptCost(job: JobShape, durationMs: number, env: EnvironmentPricing, cfg: PricingConfig = {}): { usd: number; rate: HourlyRate } {
+export function attemptCost(
+  job: JobShape,
+  durationMs: number,
+  env: EnvironmentPricing,
+  cfg: PricingConfig = {},
+): { usd: number; rate: HourlyRate } {
   const rate = hourlyRate(job, env, cfg);
   return { usd: (rate.usdPerHour * Math.max(0, durationMs)) / 3_600_000, rate };
 }

@@ -5,7 +5,11 @@
  * type; a single job must fit one instance type (`shapes`).
  */
 import type { ComputeEnvironmentDoc } from '../core/compute-environments/compute-environment.js';
-import { expandInstanceTypes, instanceTypeInfo, largestInstance } from '../core/compute-environments/instance-types.js';
+import {
+  expandInstanceTypes,
+  instanceTypeInfo,
+  largestInstance,
+} from '../core/compute-environments/instance-types.js';
 
 export interface Cap {
   vcpus: number;
@@ -26,12 +30,18 @@ export interface CeCapacity {
 export function instanceCapacity(ce: ComputeEnvironmentDoc): CeCapacity {
   const d = ce.detail;
   const cr = d.computeResources;
-  const vcpus = d.type === 'UNMANAGED' ? (d.unmanagedvCpus ?? ce.capacity?.vcpus ?? 0) : (cr?.maxvCpus ?? ce.capacity?.vcpus ?? 0);
+  const vcpus =
+    d.type === 'UNMANAGED'
+      ? (d.unmanagedvCpus ?? ce.capacity?.vcpus ?? 0)
+      : (cr?.maxvCpus ?? ce.capacity?.vcpus ?? 0);
   const types = (cr?.instanceTypes as string[] | undefined) ?? [];
   const fargate = cr?.type === 'FARGATE' || cr?.type === 'FARGATE_SPOT';
   if (fargate) {
     // Fargate: one task ≤ 16 vCPU / 120 GiB; memory scales with vCPUs.
-    return { total: { vcpus, memoryMiB: vcpus * 8192, gpus: 0 }, maxJob: { vcpus: 16, memoryMiB: 122_880, gpus: 0 } };
+    return {
+      total: { vcpus, memoryMiB: vcpus * 8192, gpus: 0 },
+      maxJob: { vcpus: 16, memoryMiB: 122_880, gpus: 0 },
+    };
   }
   const infos = types.length ? expandInstanceTypes(types) : [];
   const largest = types.length ? largestInstance(types) : undefined;
@@ -40,7 +50,10 @@ export function instanceCapacity(ce: ComputeEnvironmentDoc): CeCapacity {
       const total = { vcpus, memoryMiB: ce.capacity.memoryMiB, gpus: ce.capacity.gpus };
       return { total, maxJob: total };
     }
-    return { total: { vcpus, memoryMiB: UNLIMITED_MEMORY, gpus: 0 }, maxJob: { vcpus, memoryMiB: UNLIMITED_MEMORY, gpus: 0 } };
+    return {
+      total: { vcpus, memoryMiB: UNLIMITED_MEMORY, gpus: 0 },
+      maxJob: { vcpus, memoryMiB: UNLIMITED_MEMORY, gpus: 0 },
+    };
   }
   // Memory per vCPU follows the largest type (ECS reserves a little memory per instance).
   // GPUs: as many as maxvCpus buys with the most GPU-dense type (whole instances).

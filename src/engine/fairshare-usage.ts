@@ -111,7 +111,8 @@ export class FairshareUsage {
   /** Weighted usage and active shares for a queue at `now`. */
   view(queue: string, policy: Record<string, unknown>, now: number): FairshareView {
     const fp = policyOf(policy);
-    const half = fp.shareDecaySeconds && fp.shareDecaySeconds > 0 ? fp.shareDecaySeconds : DEFAULT_DECAY_SECONDS;
+    const half =
+      fp.shareDecaySeconds && fp.shareDecaySeconds > 0 ? fp.shareDecaySeconds : DEFAULT_DECAY_SECONDS;
     this.halfLife.set(queue, half);
     const tau = half / Math.LN2;
     const dist = fp.shareDistribution ?? [];
@@ -138,6 +139,12 @@ export class FairshareUsage {
         if (s.runningVcpus > 0) active.add(share);
       }
     }
-    return { usage, weightOf, computeReservation: fp.computeReservation ?? 0, activeShares: active, projectionSeconds: tau };
+    return {
+      usage,
+      weightOf,
+      computeReservation: fp.computeReservation ?? 0,
+      activeShares: active,
+      projectionSeconds: tau,
+    };
   }
 }

@@ -22,7 +22,11 @@ import { isUsable as isCeUsable } from '../core/compute-environments/compute-env
 import { instanceCapacity } from './capacity.js';
 import { LimitExceededError, NotFoundError, ValidationError, invariant } from '../core/errors.js';
 import type { EventBus } from '../core/events.js';
-import { findJobDefinition, type JobDefinitionDoc, type RetryStrategy } from '../core/job-definitions/job-definition.js';
+import {
+  findJobDefinition,
+  type JobDefinitionDoc,
+  type RetryStrategy,
+} from '../core/job-definitions/job-definition.js';
 import type { JobQueueDoc } from '../core/job-queues/job-queue.js';
 import {
   applyContainerOverrides,
@@ -104,7 +108,8 @@ class RunnableList {
   add(e: RunnableEntry): void {
     const a = this.entries;
     const last = a[a.length - 1];
-    if (!last || last.createdAt < e.createdAt || (last.createdAt === e.createdAt && last.seq <= e.seq)) a.push(e);
+    if (!last || last.createdAt < e.createdAt || (last.createdAt === e.createdAt && last.seq <= e.seq))
+      a.push(e);
     else {
       let lo = 0;
       let hi = a.length;
@@ -136,7 +141,10 @@ export class JobEngine implements JobService {
   private readonly queues = new Map<string, ResourceRecord<JobQueueDoc>>();
   private readonly policies = new Map<string, Record<string, unknown>>();
   private readonly consumableTotals = new Map<string, { total: number; type: string }>();
-  private readonly used = new Map<string, { vcpus: number; memoryMiB: number; gpus: number; gpuIds: Set<number> }>();
+  private readonly used = new Map<
+    string,
+    { vcpus: number; memoryMiB: number; gpus: number; gpuIds: Set<number> }
+  >();
   private readonly consumableUsed = new Map<string, number>();
   private readonly jdCache = new Map<string, ResourceRecord<JobDefinitionDoc>>();
   private readonly fairshare = new FairshareUsage();
@@ -193,7 +201,10 @@ export class JobEngine implements JobService {
 
     // Rebuild in-memory state from the store.
     const rows = await this.store.loadActiveJobs();
-    const toRecover = new Map<string, { attemptKey: string; handle: Record<string, unknown> & { executor: string } }[]>();
+    const toRecover = new Map<
+      string,
+      { attemptKey: string; handle: Record<string, unknown> & { executor: string } }[]
+    >();
     const lost: JobState[] = [];
     const resumeSpawn: JobState[] = [];
     const loaded = rows.map((row) => ({ doc: JSON.parse(row.data) as JobDoc, version: row.version }));
@@ -209,8 +220,11 @@ export class JobEngine implements JobService {
       if (d.status !== 'SUBMITTED' && d.status !== 'PENDING') continue;
       for (const id of d.x.waitingOn ?? []) depIds.add(id);
       for (const dep of d.dependsOn) if (dep.jobId) depIds.add(dep.jobId);
-      if (d.x.parentId !== undefined && d.x.index !== undefined && d.x.index > 0) depIds.add(`${d.x.parentId}:${d.x.index - 1}`);
-      for (const dep of d.dependsOn) if (dep.type === 'N_TO_N' && dep.jobId && d.x.index !== undefined) depIds.add(`${dep.jobId}:${d.x.index}`);
+      if (d.x.parentId !== undefined && d.x.index !== undefined && d.x.index > 0)
+        depIds.add(`${d.x.parentId}:${d.x.index - 1}`);
+      for (const dep of d.dependsOn)
+        if (dep.type === 'N_TO_N' && dep.jobId && d.x.index !== undefined)
+          depIds.add(`${dep.jobId}:${d.x.index}`);
     }
     for (const id of [...depIds]) if (this.jobs.has(id)) depIds.delete(id);
     const depList = [...depIds];
@@ -261,7 +275,9 @@ export class JobEngine implements JobService {
     for (const st of resolveAfterLoad) {
       const d = st.doc;
       if (d.status !== 'PENDING') continue;
-      const waits = (d.x.waitingOn ?? []).filter((id) => this.jobs.has(id) || this.terminalStatusCache.get(id) !== 'SUCCEEDED');
+      const waits = (d.x.waitingOn ?? []).filter(
+        (id) => this.jobs.has(id) || this.terminalStatusCache.get(id) !== 'SUCCEEDED',
+      );
       if (waits.some((id) => !this.jobs.has(id) && this.terminalStatusCache.get(id) === 'FAILED')) {
         this.moveToFinal(st, 'FAILED', StatusReason.DEPENDENT_JOB_FAILED);
         continue;
@@ -280,7 +296,11 @@ export class JobEngine implements JobService {
       });
     }
     for (const st of lost) {
-      this.finishAttempt(st, { kind: 'hostLost', host: st.doc.x.instanceId ?? os.hostname() }, this.clock.now());
+      this.finishAttempt(
+        st,
+        { kind: 'hostLost', host: st.doc.x.instanceId ?? os.hostname() },
+        this.clock.now(),
+      );
     }
     for (const [kind, list] of toRecover) await this.executors.get(kind)!.recover(list);
 
@@ -325,30 +345,49 @@ export class JobEngine implements JobService {
   private async reloadResources(): Promise<void> {
     this.ces.clear();
     this.queues.clear();
-    for (const r of await this.store.listResources<ComputeEnvironmentDoc>('compute-environment', { limit: 100_000 })) {
+    for (const r of await this.store.listResources<ComputeEnvironmentDoc>('compute-environment', {
+      limit: 100_000,
+    })) {
       this.ces.set(r.arn, r);
     }
-    for (const r of await this.store.listResources<JobQueueDoc>('job-queue', { limit: 100_000 })) this.queues.set(r.arn, r);
-    for (const r of await this.store.listResources<Record<string, unknown>>('scheduling-policy', { limit: 100_000 })) {
+    for (const r of await this.store.listResources<JobQueueDoc>('job-queue', { limit: 100_000 }))
+      this.queues.set(r.arn, r);
+    for (const r of await this.store.listResources<Record<string, unknown>>('scheduling-policy', {
+      limit: 100_000,
+    })) {
       this.policies.set(r.arn, r.data);
     }
-    for (const r of await this.store.listResources<Record<string, unknown>>('consumable-resource', { limit: 100_000 })) {
+    for (const r of await this.store.listResources<Record<string, unknown>>('consumable-resource', {
+      limit: 100_000,
+    })) {
       this.consumableTotals.set(r.arn, consumableInfo(r.data));
     }
   }
 
   private async reloadResource(kind: string, key: string): Promise<void> {
-    if (kind === 'compute-environment' || kind === 'job-queue' || kind === 'scheduling-policy' || kind === 'consumable-resource') {
+    if (
+      kind === 'compute-environment' ||
+      kind === 'job-queue' ||
+      kind === 'scheduling-policy' ||
+      kind === 'consumable-resource'
+    ) {
       const rec = await this.store.getResource<Record<string, unknown>>(kind, key);
       const map: Map<string, unknown> =
-        kind === 'compute-environment' ? this.ces : kind === 'job-queue' ? this.queues : kind === 'scheduling-policy' ? this.policies : this.consumableTotals;
+        kind === 'compute-environment'
+          ? this.ces
+          : kind === 'job-queue'
+            ? this.queues
+            : kind === 'scheduling-policy'
+              ? this.policies
+              : this.consumableTotals;
       // Remove entries for this key (the ARN may be unknown once deleted).
       for (const [arn] of map) {
         const name = parseArn(arn)?.resourceId;
         if (name === key) map.delete(arn);
       }
       if (!rec) return;
-      if (kind === 'compute-environment') this.ces.set(rec.arn, rec as unknown as ResourceRecord<ComputeEnvironmentDoc>);
+      if (kind === 'compute-environment')
+        this.ces.set(rec.arn, rec as unknown as ResourceRecord<ComputeEnvironmentDoc>);
       else if (kind === 'job-queue') this.queues.set(rec.arn, rec as unknown as ResourceRecord<JobQueueDoc>);
       else if (kind === 'scheduling-policy') this.policies.set(rec.arn, rec.data);
       else this.consumableTotals.set(rec.arn, consumableInfo(rec.data));
@@ -373,16 +412,28 @@ export class JobEngine implements JobService {
   // SubmitJob
   // ------------------------------------------------------------------------------------------
 
-  async submitJob(input: Record<string, unknown>, ctx: RequestContext): Promise<{ jobArn: string; jobName: string; jobId: string }> {
+  async submitJob(
+    input: Record<string, unknown>,
+    ctx: RequestContext,
+  ): Promise<{ jobArn: string; jobName: string; jobId: string }> {
     if (ctx.bodyBytes > MAX_SUBMIT_BYTES) {
-      throw new ValidationError(`Error executing request, Exception : SubmitJob request size exceeds the limit of 30 KiB, RequestId: ${ctx.requestId}`);
+      throw new ValidationError(
+        `Error executing request, Exception : SubmitJob request size exceeds the limit of 30 KiB, RequestId: ${ctx.requestId}`,
+      );
     }
     const jobName = input.jobName as string;
     if (!NAME_RE.test(jobName)) {
-      throw new ValidationError(`Error executing request, Exception : Job name should match valid pattern, RequestId: ${ctx.requestId}`, 'jobName');
+      throw new ValidationError(
+        `Error executing request, Exception : Job name should match valid pattern, RequestId: ${ctx.requestId}`,
+        'jobName',
+      );
     }
     const queueRec = this.findQueue(input.jobQueue as string);
-    if (!queueRec || queueRec.data.detail.status === 'DELETING' || queueRec.data.detail.status === 'DELETED') {
+    if (
+      !queueRec ||
+      queueRec.data.detail.status === 'DELETING' ||
+      queueRec.data.detail.status === 'DELETED'
+    ) {
       throw new ValidationError(`Job queue ${String(input.jobQueue)} does not exist`, 'jobQueue');
     }
     const queue = queueRec.data.detail;
@@ -392,7 +443,10 @@ export class JobEngine implements JobService {
     const jdRef = input.jobDefinition as string;
     const jdRec = await this.jobDefinition(jdRef);
     if (!jdRec || jdRec.data.detail.status !== 'ACTIVE') {
-      throw new ValidationError(`JobDefinition ${jdRef} does not exist or is not in ACTIVE status`, 'jobDefinition');
+      throw new ValidationError(
+        `JobDefinition ${jdRef} does not exist or is not in ACTIVE status`,
+        'jobDefinition',
+      );
     }
     const jd = jdRec.data.detail;
     if (jd.type === 'multinode' || !jd.containerProperties) {
@@ -406,18 +460,30 @@ export class JobEngine implements JobService {
     const share = input.shareIdentifier as string | undefined;
     if (queue.schedulingPolicyArn) {
       if (share === undefined) {
-        throw new ValidationError(`ShareIdentifier is required for job queue ${queue.jobQueueName} with a fair share scheduling policy`, 'shareIdentifier');
+        throw new ValidationError(
+          `ShareIdentifier is required for job queue ${queue.jobQueueName} with a fair share scheduling policy`,
+          'shareIdentifier',
+        );
       }
     } else if (share !== undefined) {
-      throw new ValidationError(`ShareIdentifier is not supported for job queue ${queue.jobQueueName} without a scheduling policy`, 'shareIdentifier');
+      throw new ValidationError(
+        `ShareIdentifier is not supported for job queue ${queue.jobQueueName} without a scheduling policy`,
+        'shareIdentifier',
+      );
     }
     const prioOverride = input.schedulingPriorityOverride as number | undefined;
     if (prioOverride !== undefined && (prioOverride < 0 || prioOverride > 9999)) {
-      throw new ValidationError('schedulingPriorityOverride must be between 0 and 9999', 'schedulingPriorityOverride');
+      throw new ValidationError(
+        'schedulingPriorityOverride must be between 0 and 9999',
+        'schedulingPriorityOverride',
+      );
     }
 
     // Parameters, overrides, container.
-    const parameters: Record<string, string> = { ...(jd.parameters ?? {}), ...((input.parameters as Record<string, string> | undefined) ?? {}) };
+    const parameters: Record<string, string> = {
+      ...(jd.parameters ?? {}),
+      ...((input.parameters as Record<string, string> | undefined) ?? {}),
+    };
     const overrides = input.containerOverrides as ContainerOverrides | undefined;
     if (overrides && JSON.stringify(overrides).length > 8192) {
       throw new ValidationError('Container Overrides length must be at most 8192', 'containerOverrides');
@@ -425,12 +491,21 @@ export class JobEngine implements JobService {
     validateCommand(overrides?.command);
     const container = applyContainerOverrides(jd.containerProperties, overrides, parameters);
     const req = requirementsOf(container);
-    if (req.vcpus <= 0) throw new ValidationError('vCPU requirement must be greater than 0', 'containerOverrides');
-    if ((container.command as string[]).length === 0 && !(jd.containerProperties.command as string[] | undefined)?.length) {
+    if (req.vcpus <= 0)
+      throw new ValidationError('vCPU requirement must be greater than 0', 'containerOverrides');
+    if (
+      (container.command as string[]).length === 0 &&
+      !(jd.containerProperties.command as string[] | undefined)?.length
+    ) {
       // An empty command runs the image's default; the process executor has no image, so it needs one.
-      const execKind = this.executorKindForQueue(queue.computeEnvironmentOrder.map((o) => o.computeEnvironment));
+      const execKind = this.executorKindForQueue(
+        queue.computeEnvironmentOrder.map((o) => o.computeEnvironment),
+      );
       if (execKind === 'process') {
-        throw new ValidationError('Job has no command: set containerProperties.command or containerOverrides.command', 'containerOverrides.command');
+        throw new ValidationError(
+          'Job has no command: set containerProperties.command or containerOverrides.command',
+          'containerOverrides.command',
+        );
       }
     }
 
@@ -438,7 +513,10 @@ export class JobEngine implements JobService {
     const retryStrategy = (input.retryStrategy as RetryStrategy | undefined) ?? jd.retryStrategy;
     validateRetryStrategy(input.retryStrategy as RetryStrategy | undefined);
     const timeout = (input.timeout as { attemptDurationSeconds?: number } | undefined) ?? jd.timeout;
-    if (input.timeout && ((input.timeout as { attemptDurationSeconds?: number }).attemptDurationSeconds ?? 60) < 60) {
+    if (
+      input.timeout &&
+      ((input.timeout as { attemptDurationSeconds?: number }).attemptDurationSeconds ?? 60) < 60
+    ) {
       throw new ValidationError('timeout.attemptDurationSeconds must be at least 60 seconds', 'timeout');
     }
 
@@ -450,19 +528,34 @@ export class JobEngine implements JobService {
 
     // Consumable resources.
     const crList =
-      ((input.consumableResourcePropertiesOverride as { consumableResourceList?: { consumableResource: string; quantity: number }[] } | undefined)
-        ?.consumableResourceList ?? jd.consumableResourceProperties?.consumableResourceList ?? []);
+      (
+        input.consumableResourcePropertiesOverride as
+          { consumableResourceList?: { consumableResource: string; quantity: number }[] } | undefined
+      )?.consumableResourceList ??
+      jd.consumableResourceProperties?.consumableResourceList ??
+      [];
     const consumables: ConsumableNeed[] = [];
     for (const c of crList) {
-      const arn = isArn(c.consumableResource) ? c.consumableResource : batchArn(ctx, 'consumable-resource', c.consumableResource);
-      const known = [...this.consumableTotals.keys()].find((k) => k === arn || parseArn(k)?.resourceId === c.consumableResource);
-      if (!known) throw new ValidationError(`Consumable resource ${c.consumableResource} does not exist`, 'consumableResourceProperties');
+      const arn = isArn(c.consumableResource)
+        ? c.consumableResource
+        : batchArn(ctx, 'consumable-resource', c.consumableResource);
+      const known = [...this.consumableTotals.keys()].find(
+        (k) => k === arn || parseArn(k)?.resourceId === c.consumableResource,
+      );
+      if (!known)
+        throw new ValidationError(
+          `Consumable resource ${c.consumableResource} does not exist`,
+          'consumableResourceProperties',
+        );
       consumables.push({ arn: known, quantity: c.quantity });
     }
 
     // Array properties.
     const arraySize = (input.arrayProperties as { size?: number } | undefined)?.size;
-    if (input.arrayProperties !== undefined && (arraySize === undefined || arraySize < 2 || arraySize > MAX_ARRAY)) {
+    if (
+      input.arrayProperties !== undefined &&
+      (arraySize === undefined || arraySize < 2 || arraySize > MAX_ARRAY)
+    ) {
       throw new ValidationError('Array job size must be between 2 and 10000', 'arrayProperties.size');
     }
 
@@ -477,43 +570,62 @@ export class JobEngine implements JobService {
         throw new ValidationError(`Invalid dependency type ${String(d.type)}`, 'dependsOn');
       }
       if (d.type === 'SEQUENTIAL') {
-        if (arraySize === undefined) throw new ValidationError('SEQUENTIAL dependencies are only valid for array jobs', 'dependsOn');
-        if (d.jobId !== undefined) throw new ValidationError('A SEQUENTIAL dependency must not name a jobId', 'dependsOn');
+        if (arraySize === undefined)
+          throw new ValidationError('SEQUENTIAL dependencies are only valid for array jobs', 'dependsOn');
+        if (d.jobId !== undefined)
+          throw new ValidationError('A SEQUENTIAL dependency must not name a jobId', 'dependsOn');
         continue;
       }
       if (!d.jobId) throw new ValidationError('dependsOn entries need a jobId', 'dependsOn');
       const mem = this.jobs.get(d.jobId);
       if (mem) {
-        depStatus.set(d.jobId, { status: mem.doc.status, ...(mem.doc.arrayProperties?.size !== undefined ? { arraySize: mem.doc.arrayProperties.size } : {}) });
+        depStatus.set(d.jobId, {
+          status: mem.doc.status,
+          ...(mem.doc.arrayProperties?.size !== undefined ? { arraySize: mem.doc.arrayProperties.size } : {}),
+        });
       } else {
         const [row] = await this.store.getJobs([d.jobId]);
         if (!row) throw new ValidationError(`Job ${d.jobId} not found (dependsOn)`, 'dependsOn');
         const doc = JSON.parse(row.data) as JobDoc;
         if (isTerminal(row.status)) this.terminalStatusCache.set(d.jobId, row.status);
-        depStatus.set(d.jobId, { status: row.status, ...(doc.arrayProperties?.size !== undefined ? { arraySize: doc.arrayProperties.size } : {}) });
+        depStatus.set(d.jobId, {
+          status: row.status,
+          ...(doc.arrayProperties?.size !== undefined ? { arraySize: doc.arrayProperties.size } : {}),
+        });
       }
       if (d.type === 'N_TO_N') {
-        if (arraySize === undefined) throw new ValidationError('N_TO_N dependencies are only valid for array jobs', 'dependsOn');
+        if (arraySize === undefined)
+          throw new ValidationError('N_TO_N dependencies are only valid for array jobs', 'dependsOn');
         const s = depStatus.get(d.jobId)!;
         if (s.arraySize !== arraySize) {
-          throw new ValidationError(`N_TO_N dependency ${d.jobId} must be an array job of the same size (${arraySize})`, 'dependsOn');
+          throw new ValidationError(
+            `N_TO_N dependency ${d.jobId} must be an array job of the same size (${arraySize})`,
+            'dependsOn',
+          );
         }
       }
     }
 
     // Logging.
-    const logCfg = container.logConfiguration as { logDriver?: string; options?: Record<string, string> } | undefined;
-    const logGroup = logCfg?.logDriver === 'awslogs' && logCfg.options?.['awslogs-group'] ? logCfg.options['awslogs-group'] : DEFAULT_LOG_GROUP;
+    const logCfg = container.logConfiguration as
+      { logDriver?: string; options?: Record<string, string> } | undefined;
+    const logGroup =
+      logCfg?.logDriver === 'awslogs' && logCfg.options?.['awslogs-group']
+        ? logCfg.options['awslogs-group']
+        : DEFAULT_LOG_GROUP;
     const streamPrefix =
       logCfg?.logDriver === 'awslogs' && logCfg.options?.['awslogs-stream-prefix']
         ? logCfg.options['awslogs-stream-prefix']
         : jd.jobDefinitionName.slice(0, 200);
-    const createGroup = logGroup === DEFAULT_LOG_GROUP || logCfg?.options?.['awslogs-create-group'] === 'true';
+    const createGroup =
+      logGroup === DEFAULT_LOG_GROUP || logCfg?.options?.['awslogs-create-group'] === 'true';
 
     const now = this.clock.now();
     const jobId = newJobId();
     const scope: AccountScope = ctx;
-    const schedulingPriority = queue.schedulingPolicyArn ? (prioOverride ?? jd.schedulingPriority ?? 0) : undefined;
+    const schedulingPriority = queue.schedulingPolicyArn
+      ? (prioOverride ?? jd.schedulingPriority ?? 0)
+      : undefined;
     const parent: JobDoc = {
       jobArn: batchArn(scope, 'job', jobId),
       jobName,
@@ -547,7 +659,15 @@ export class JobEngine implements JobService {
     };
 
     if (arraySize !== undefined) {
-      parent.x.summary = { SUBMITTED: 0, PENDING: arraySize, RUNNABLE: 0, STARTING: 0, RUNNING: 0, SUCCEEDED: 0, FAILED: 0 };
+      parent.x.summary = {
+        SUBMITTED: 0,
+        PENDING: arraySize,
+        RUNNABLE: 0,
+        STARTING: 0,
+        RUNNING: 0,
+        SUCCEEDED: 0,
+        FAILED: 0,
+      };
       parent.arrayProperties!.statusSummaryLastUpdatedAt = now;
       // Children are created by the scheduler cycle (see spawnChildren): SubmitJob stays O(1).
       parent.x.spawned = 0;
@@ -559,7 +679,13 @@ export class JobEngine implements JobService {
     this.jobs.set(jobId, { doc: parent, version: 1 });
     this.submittedIds.push(jobId);
     this.counters.submitted++;
-    this.events.emit('job:submitted', { jobId, jobName, jobQueueArn: queue.jobQueueArn, at: now, ...(arraySize ? { arraySize } : {}) });
+    this.events.emit('job:submitted', {
+      jobId,
+      jobName,
+      jobQueueArn: queue.jobQueueArn,
+      at: now,
+      ...(arraySize ? { arraySize } : {}),
+    });
     this.kick();
     return { jobArn: parent.jobArn, jobName, jobId };
   }
@@ -597,7 +723,9 @@ export class JobEngine implements JobService {
         delete c.isCancelled;
         delete c.isTerminated;
       }
-      const existing = d.x.spawnResumed ? new Set((await this.store.getJobs(children.map((c) => c.jobId))).map((r) => r.jobId)) : undefined;
+      const existing = d.x.spawnResumed
+        ? new Set((await this.store.getJobs(children.map((c) => c.jobId))).map((r) => r.jobId))
+        : undefined;
       const fresh = existing ? children.filter((c) => !existing.has(c.jobId)) : children;
       // Decide each child's first status before storing it (one write per child): RUNNABLE when it
       // waits on nothing, else PENDING on its dependencies.
@@ -711,14 +839,18 @@ export class JobEngine implements JobService {
   /** Fill the shared fields of slim array children from their parents. */
   private async hydrate(docs: JobDoc[]): Promise<JobDoc[]> {
     const need = new Set<string>();
-    for (const d of docs) if (d.x.slim && d.x.parentId && !this.parentDoc(d.x.parentId)) need.add(d.x.parentId);
+    for (const d of docs)
+      if (d.x.slim && d.x.parentId && !this.parentDoc(d.x.parentId)) need.add(d.x.parentId);
     const fetched = new Map<string, JobDoc>();
-    if (need.size) for (const row of await this.store.getJobs([...need])) fetched.set(row.jobId, JSON.parse(row.data) as JobDoc);
+    if (need.size)
+      for (const row of await this.store.getJobs([...need]))
+        fetched.set(row.jobId, JSON.parse(row.data) as JobDoc);
     for (const d of docs) {
       if (!d.x.slim || !d.x.parentId) continue;
       const p = this.parentDoc(d.x.parentId) ?? fetched.get(d.x.parentId);
       if (!p) continue;
-      for (const k of d.x.slim) (d as unknown as Record<string, unknown>)[k] = (p as unknown as Record<string, unknown>)[k];
+      for (const k of d.x.slim)
+        (d as unknown as Record<string, unknown>)[k] = (p as unknown as Record<string, unknown>)[k];
       delete d.x.slim;
     }
     return docs;
@@ -800,7 +932,10 @@ export class JobEngine implements JobService {
   private setStatus(st: JobState, to: JobStatus, reason?: string): void {
     const d = st.doc;
     const from = d.status;
-    invariant(canTransition(from, to), `[OBATCH-2001] illegal job transition ${from} -> ${to} for ${d.jobId}`);
+    invariant(
+      canTransition(from, to),
+      `[OBATCH-2001] illegal job transition ${from} -> ${to} for ${d.jobId}`,
+    );
     d.status = to;
     if (reason !== undefined) d.statusReason = reason;
     this.markDirty(st);
@@ -817,7 +952,8 @@ export class JobEngine implements JobService {
       attempt: d.x.attempt,
       ...(d.x.parentId !== undefined ? { parentId: d.x.parentId } : {}),
     });
-    if (this.opts.verbose) process.stderr.write(`job ${d.jobId} ${from} -> ${to}${reason ? ` (${reason})` : ''}\n`);
+    if (this.opts.verbose)
+      process.stderr.write(`job ${d.jobId} ${from} -> ${to}${reason ? ` (${reason})` : ''}\n`);
   }
 
   private moveToRunnable(st: JobState): void {
@@ -948,7 +1084,12 @@ export class JobEngine implements JobService {
     if (!s || isTerminal(p.doc.status)) return;
     if ((s.SUCCEEDED ?? 0) + (s.FAILED ?? 0) < size) return;
     if (p.doc.status === 'SUBMITTED') this.setStatus(p, JobStatus.PENDING);
-    if ((s.FAILED ?? 0) > 0) this.moveToFinal(p, 'FAILED', p.doc.isCancelled || p.doc.isTerminated ? p.doc.statusReason : StatusReason.ARRAY_CHILD_FAILED);
+    if ((s.FAILED ?? 0) > 0)
+      this.moveToFinal(
+        p,
+        'FAILED',
+        p.doc.isCancelled || p.doc.isTerminated ? p.doc.statusReason : StatusReason.ARRAY_CHILD_FAILED,
+      );
     else this.moveToFinal(p, 'SUCCEEDED', undefined);
   }
 
@@ -991,7 +1132,12 @@ export class JobEngine implements JobService {
         st.doc.statusReason = b.reason;
         st.doc.x.blockedSince = now;
         this.markDirty(st);
-        this.events.emit('queue:blocked', { jobQueueArn: st.doc.jobQueue, jobId: st.doc.jobId, reason: b.reason, at: now });
+        this.events.emit('queue:blocked', {
+          jobQueueArn: st.doc.jobQueue,
+          jobId: st.doc.jobId,
+          reason: b.reason,
+          at: now,
+        });
       }
       const toStart: JobState[] = [];
       for (const p of plan.placements) {
@@ -1005,7 +1151,9 @@ export class JobEngine implements JobService {
       await this.flush();
       for (const st of toStart) void this.startAttempt(st);
     } catch (err) {
-      process.stderr.write(`openbatch: scheduler cycle failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `openbatch: scheduler cycle failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
     } finally {
       this.cycleRunning = false;
       if (this.cycleAgain) {
@@ -1063,7 +1211,8 @@ export class JobEngine implements JobService {
 
   private computeWaitsOf(d: JobDoc): string[] | 'failed' {
     const ids = new Set<string>();
-    const parentDeps = d.x.parentId !== undefined ? (this.jobs.get(d.x.parentId)?.doc.dependsOn ?? d.dependsOn) : d.dependsOn;
+    const parentDeps =
+      d.x.parentId !== undefined ? (this.jobs.get(d.x.parentId)?.doc.dependsOn ?? d.dependsOn) : d.dependsOn;
     for (const dep of parentDeps) {
       if (dep.type === 'SEQUENTIAL') {
         if (d.x.index !== undefined && d.x.index > 0) ids.add(`${d.x.parentId}:${d.x.index - 1}`);
@@ -1098,7 +1247,11 @@ export class JobEngine implements JobService {
     }
   }
 
-  private snapshot(): { queues: QueueView[]; computeEnvironments: Map<string, ComputeEnvironmentView>; consumables: Map<string, number> } {
+  private snapshot(): {
+    queues: QueueView[];
+    computeEnvironments: Map<string, ComputeEnvironmentView>;
+    consumables: Map<string, number>;
+  } {
     const now = this.clock.now();
     const ceViews = new Map<string, ComputeEnvironmentView>();
     for (const [arn, rec] of this.ces) {
@@ -1145,7 +1298,9 @@ export class JobEngine implements JobService {
         if (list) {
           index.sync(list.entries, (id) => {
             const st = liveOf(id);
-            return st ? { share: st.doc.shareIdentifier ?? '', priority: st.doc.schedulingPriority ?? 0 } : undefined;
+            return st
+              ? { share: st.doc.shareIdentifier ?? '', priority: st.doc.schedulingPriority ?? 0 }
+              : undefined;
           });
         }
         const candidate = (id: string): CandidateJob | undefined => {
@@ -1170,7 +1325,9 @@ export class JobEngine implements JobService {
         name: q.jobQueueName,
         priority: q.priority,
         usable: q.state === 'ENABLED' && (q.status === 'VALID' || q.status === 'UPDATING'),
-        computeEnvironmentArns: [...q.computeEnvironmentOrder].sort((a, b) => a.order - b.order).map((o) => o.computeEnvironment),
+        computeEnvironmentArns: [...q.computeEnvironmentOrder]
+          .sort((a, b) => a.order - b.order)
+          .map((o) => o.computeEnvironment),
         candidates: this.candidatesOf(arn, list, Infinity),
         ...(fairshare ? { fairshare } : {}),
         ...(shares ? { shares } : {}),
@@ -1178,18 +1335,24 @@ export class JobEngine implements JobService {
     }
     // Available = total − held by STARTING/RUNNING jobs (NON_REPLENISHABLE totals shrink at job end).
     const consumables = new Map<string, number>();
-    for (const [arn, info] of this.consumableTotals) consumables.set(arn, info.total - (this.consumableUsed.get(arn) ?? 0));
+    for (const [arn, info] of this.consumableTotals)
+      consumables.set(arn, info.total - (this.consumableUsed.get(arn) ?? 0));
     return { queues, computeEnvironments: ceViews, consumables };
   }
 
   /** RUNNABLE jobs of a queue in FIFO order, produced lazily (the scheduler stops early). */
-  private *candidatesOf(queueArn: string, list: RunnableList | undefined, limit: number): Generator<CandidateJob> {
+  private *candidatesOf(
+    queueArn: string,
+    list: RunnableList | undefined,
+    limit: number,
+  ): Generator<CandidateJob> {
     if (!list || list.live <= 0) return;
     // A re-queued job can sit in the list twice until the next compaction (in `snapshot`): yield it once.
     const yielded = new Set<string>();
     for (const e of list.entries) {
       const st = this.jobs.get(e.jobId);
-      if (!st || st.doc.status !== 'RUNNABLE' || st.doc.jobQueue !== queueArn || yielded.has(e.jobId)) continue;
+      if (!st || st.doc.status !== 'RUNNABLE' || st.doc.jobQueue !== queueArn || yielded.has(e.jobId))
+        continue;
       yielded.add(e.jobId);
       yield {
         jobId: e.jobId,
@@ -1223,8 +1386,10 @@ export class JobEngine implements JobService {
     u.memoryMiB += d.x.req.memoryMiB;
     u.gpus += d.x.req.gpus;
     for (const g of d.x.gpuIds ?? []) u.gpuIds.add(g);
-    for (const c of d.x.consumables) this.consumableUsed.set(c.arn, (this.consumableUsed.get(c.arn) ?? 0) + c.quantity);
-    if (d.shareIdentifier !== undefined) this.fairshare.started(d.jobQueue, d.shareIdentifier, d.x.req.vcpus, d.startedAt ?? this.clock.now());
+    for (const c of d.x.consumables)
+      this.consumableUsed.set(c.arn, (this.consumableUsed.get(c.arn) ?? 0) + c.quantity);
+    if (d.shareIdentifier !== undefined)
+      this.fairshare.started(d.jobQueue, d.shareIdentifier, d.x.req.vcpus, d.startedAt ?? this.clock.now());
   }
 
   private release(st: JobState): void {
@@ -1249,21 +1414,38 @@ export class JobEngine implements JobService {
         const events = this.events;
         void (async () => {
           for (let attempt = 0; attempt < 10; attempt++) {
-            const rec = await store.getResource<{ detail: { totalQuantity: number } }>('consumable-resource', key);
+            const rec = await store.getResource<{ detail: { totalQuantity: number } }>(
+              'consumable-resource',
+              key,
+            );
             if (!rec) return;
-            const next = { ...rec.data, detail: { ...rec.data.detail, totalQuantity: Math.max(0, rec.data.detail.totalQuantity - c.quantity) } };
+            const next = {
+              ...rec.data,
+              detail: {
+                ...rec.data.detail,
+                totalQuantity: Math.max(0, rec.data.detail.totalQuantity - c.quantity),
+              },
+            };
             try {
               await store.putResource('consumable-resource', key, rec.arn, next, rec.version);
-              events.emit('resource:changed', { kind: 'consumable-resource', key, arn: rec.arn, change: 'updated' });
+              events.emit('resource:changed', {
+                kind: 'consumable-resource',
+                key,
+                arn: rec.arn,
+                change: 'updated',
+              });
               return;
             } catch {
               // version conflict: read again
             }
           }
-        })().catch((err: unknown) => process.stderr.write(`openbatch: consuming ${c.arn} failed: ${String(err)}\n`));
+        })().catch((err: unknown) =>
+          process.stderr.write(`openbatch: consuming ${c.arn} failed: ${String(err)}\n`),
+        );
       }
     }
-    if (d.shareIdentifier !== undefined) this.fairshare.stopped(d.jobQueue, d.shareIdentifier, d.x.req.vcpus, this.clock.now());
+    if (d.shareIdentifier !== undefined)
+      this.fairshare.stopped(d.jobQueue, d.shareIdentifier, d.x.req.vcpus, this.clock.now());
   }
 
   private placeAttempt(st: JobState, ceArn: string, gpuIds: number[], now: number): void {
@@ -1281,7 +1463,8 @@ export class JobEngine implements JobService {
     delete d.x.stopping;
     delete d.x.deadline;
     delete d.x.blockedSince;
-    if (d.statusReason?.startsWith('MISCONFIGURATION:') || d.statusReason?.startsWith('CAPACITY:')) delete d.statusReason;
+    if (d.statusReason?.startsWith('MISCONFIGURATION:') || d.statusReason?.startsWith('CAPACITY:'))
+      delete d.statusReason;
     const region = parseArn(d.jobArn)?.region ?? 'us-east-1';
     const account = parseArn(d.jobArn)?.accountId ?? '123456789012';
     const cluster = `openbatch-${ce.data.detail.computeEnvironmentName}`;
@@ -1307,7 +1490,14 @@ export class JobEngine implements JobService {
     const executor = this.executors.get(kind);
     const ceName = d.x.ce!.name;
     if (!executor) {
-      this.finishAttempt(st, { kind: 'failedToStart', reason: `CannotStartContainerError: no '${kind}' executor is configured on this server` }, this.clock.now());
+      this.finishAttempt(
+        st,
+        {
+          kind: 'failedToStart',
+          reason: `CannotStartContainerError: no '${kind}' executor is configured on this server`,
+        },
+        this.clock.now(),
+      );
       return;
     }
     if (d.x.createGroup === false && this.logs.ensureGroup) {
@@ -1315,7 +1505,10 @@ export class JobEngine implements JobService {
       if (!ok) {
         this.finishAttempt(
           st,
-          { kind: 'failedToStart', reason: `ResourceInitializationError: failed to validate logger args: The specified log group does not exist. : ResourceNotFoundException: The specified log group does not exist. (${d.x.logGroup})` },
+          {
+            kind: 'failedToStart',
+            reason: `ResourceInitializationError: failed to validate logger args: The specified log group does not exist. : ResourceNotFoundException: The specified log group does not exist. (${d.x.logGroup})`,
+          },
           this.clock.now(),
         );
         return;
@@ -1348,14 +1541,34 @@ export class JobEngine implements JobService {
         this.scheduleFlush();
       }
     } catch (err) {
-      this.finishAttempt(st, { kind: 'failedToStart', reason: `CannotStartContainerError: ${(err as Error).message}`.slice(0, 255) }, this.clock.now());
+      this.finishAttempt(
+        st,
+        {
+          kind: 'failedToStart',
+          reason: `CannotStartContainerError: ${(err as Error).message}`.slice(0, 255),
+        },
+        this.clock.now(),
+      );
     }
   }
 
   private attemptEnvironment(d: JobDoc, ceName: string, executorKind: string): Record<string, string> {
     const env: Record<string, string> = {};
     if (executorKind === 'process') {
-      for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER', 'LOGNAME', 'SHELL', 'PYTHONPATH', 'NODE_PATH', 'VIRTUAL_ENV']) {
+      for (const k of [
+        'PATH',
+        'HOME',
+        'LANG',
+        'LC_ALL',
+        'TZ',
+        'TMPDIR',
+        'USER',
+        'LOGNAME',
+        'SHELL',
+        'PYTHONPATH',
+        'NODE_PATH',
+        'VIRTUAL_ENV',
+      ]) {
         const v = process.env[k];
         if (v !== undefined) env[k] = v;
       }
@@ -1366,7 +1579,8 @@ export class JobEngine implements JobService {
     env.AWS_DEFAULT_REGION = region;
     env.AWS_ACCESS_KEY_ID = 'openbatch';
     env.AWS_SECRET_ACCESS_KEY = 'openbatch';
-    for (const e of ((d.container as Record<string, unknown>).environment as { name: string; value: string }[] | undefined) ?? []) {
+    for (const e of ((d.container as Record<string, unknown>).environment as
+      { name: string; value: string }[] | undefined) ?? []) {
       env[e.name] = e.value;
     }
     env.AWS_BATCH_JOB_ID = d.jobId;
@@ -1410,7 +1624,13 @@ export class JobEngine implements JobService {
     c.logStreamName = `${d.x.logStreamPrefix}/default/${d.x.taskId}`;
     if (d.timeout?.attemptDurationSeconds) d.x.deadline = at + d.timeout.attemptDurationSeconds * 1000;
     this.setStatus(st, JobStatus.RUNNING);
-    this.events.emit('job:attemptStarted', { jobId: d.jobId, attempt: d.x.attempt, taskId: d.x.taskId!, computeEnvironmentArn: d.x.ce!.arn, at });
+    this.events.emit('job:attemptStarted', {
+      jobId: d.jobId,
+      attempt: d.x.attempt,
+      taskId: d.x.taskId!,
+      computeEnvironmentArn: d.x.ce!.arn,
+      at,
+    });
     this.scheduleFlush();
   }
 
@@ -1457,7 +1677,11 @@ export class JobEngine implements JobService {
         break;
       case 'hostLost':
         // A cluster node (handle.node) is named as the instance; a single node's attempts keep their i-… id.
-        statusReason = hostTerminated((d.x.handle as { node?: string } | undefined)?.node !== undefined ? outcome.host : (d.x.instanceId ?? outcome.host));
+        statusReason = hostTerminated(
+          (d.x.handle as { node?: string } | undefined)?.node !== undefined
+            ? outcome.host
+            : (d.x.instanceId ?? outcome.host),
+        );
         break;
       default: {
         const never: never = outcome;
@@ -1488,11 +1712,15 @@ export class JobEngine implements JobService {
     }
     const attempt: AttemptDetail = {
       container: {
-        ...(typeof c.containerInstanceArn === 'string' ? { containerInstanceArn: c.containerInstanceArn } : {}),
+        ...(typeof c.containerInstanceArn === 'string'
+          ? { containerInstanceArn: c.containerInstanceArn }
+          : {}),
         ...(typeof c.taskArn === 'string' ? { taskArn: c.taskArn } : {}),
         ...(exitCode !== undefined ? { exitCode } : {}),
         ...(reason !== undefined ? { reason } : {}),
-        ...(d.startedAt !== undefined && d.status === 'RUNNING' ? { logStreamName: `${d.x.logStreamPrefix}/default/${d.x.taskId}` } : {}),
+        ...(d.startedAt !== undefined && d.status === 'RUNNING'
+          ? { logStreamName: `${d.x.logStreamPrefix}/default/${d.x.taskId}` }
+          : {}),
         networkInterfaces: [],
       },
       ...(d.status === 'RUNNING' && d.startedAt !== undefined ? { startedAt: d.startedAt } : {}),
@@ -1522,7 +1750,14 @@ export class JobEngine implements JobService {
     const succeeded = outcome.kind === 'exited' && outcome.exitCode === 0 && !stop;
     if (succeeded) {
       this.moveToFinal(st, 'SUCCEEDED', statusReason);
-    } else if (retryable && shouldRetry(d.retryStrategy, d.x.attempt, { statusReason, ...(reason !== undefined ? { reason } : {}), ...(exitCode !== undefined ? { exitCode } : {}) })) {
+    } else if (
+      retryable &&
+      shouldRetry(d.retryStrategy, d.x.attempt, {
+        statusReason,
+        ...(reason !== undefined ? { reason } : {}),
+        ...(exitCode !== undefined ? { exitCode } : {}),
+      })
+    ) {
       this.setStatus(st, JobStatus.RUNNABLE, statusReason);
       d.x.runnableAt = at;
       this.addRunnable(st);
@@ -1566,7 +1801,13 @@ export class JobEngine implements JobService {
       for (const e of list.entries) {
         const st = this.jobs.get(e.jobId);
         // Only jobs with a reason can match (cheap skip for the common case).
-        if (!st || st.doc.statusReason === undefined || st.doc.status !== 'RUNNABLE' || st.doc.jobQueue !== arn) continue;
+        if (
+          !st ||
+          st.doc.statusReason === undefined ||
+          st.doc.status !== 'RUNNABLE' ||
+          st.doc.jobQueue !== arn
+        )
+          continue;
         const d = st.doc;
         const reason = d.statusReason!;
         // The action names the code (`MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT`); the job's reason
@@ -1602,7 +1843,8 @@ export class JobEngine implements JobService {
       const wait = setInterval(() => {
         if (d.x.handle || !this.attemptIndex.has(key)) {
           clearInterval(wait);
-          if (d.x.handle) void executor.stop(key, d.x.handle, { graceMs: grace, reason }).catch(() => undefined);
+          if (d.x.handle)
+            void executor.stop(key, d.x.handle, { graceMs: grace, reason }).catch(() => undefined);
         }
       }, 20);
       wait.unref();
@@ -1671,7 +1913,8 @@ export class JobEngine implements JobService {
       case 'STARTING':
       case 'RUNNING':
         if (!d.x.stopping) this.requestStop(st, 'terminate', reason);
-        else if (d.x.stopping.kind !== 'terminate') d.x.stopping = { kind: 'terminate', reason, at: this.clock.now() };
+        else if (d.x.stopping.kind !== 'terminate')
+          d.x.stopping = { kind: 'terminate', reason, at: this.clock.now() };
         break;
       default:
         break;
@@ -1688,7 +1931,13 @@ export class JobEngine implements JobService {
    * Spot-interruption drill: end running attempts exactly as a Spot reclaim does
    * (`Host EC2 (instance i-…) terminated.`, no exit code), then retry per evaluateOnExit.
    */
-  interrupt(sel: { computeEnvironment?: string; jobQueue?: string; jobIds?: string[]; fraction?: number; count?: number }): { interrupted: { jobId: string; instanceId: string }[] } {
+  interrupt(sel: {
+    computeEnvironment?: string;
+    jobQueue?: string;
+    jobIds?: string[];
+    fraction?: number;
+    count?: number;
+  }): { interrupted: { jobId: string; instanceId: string }[] } {
     let pool: JobState[] = [];
     for (const id of this.running) {
       const st = this.jobs.get(id);
@@ -1723,7 +1972,10 @@ export class JobEngine implements JobService {
   // ------------------------------------------------------------------------------------------
 
   async describeJobs(jobIds: readonly string[], _ctx: RequestContext): Promise<Record<string, unknown>[]> {
-    if (jobIds.length > 100) throw new ValidationError('Error executing request, Exception : Maximum number of jobs supported is  100');
+    if (jobIds.length > 100)
+      throw new ValidationError(
+        'Error executing request, Exception : Maximum number of jobs supported is  100',
+      );
     const out: Record<string, unknown>[] = [];
     const missing: string[] = [];
     const found = new Map<string, JobDoc>();
@@ -1733,7 +1985,9 @@ export class JobEngine implements JobService {
       else missing.push(id);
     }
     if (missing.length) {
-      const docs = await this.hydrate((await this.store.getJobs(missing)).map((row) => JSON.parse(row.data) as JobDoc));
+      const docs = await this.hydrate(
+        (await this.store.getJobs(missing)).map((row) => JSON.parse(row.data) as JobDoc),
+      );
       for (const d of docs) found.set(d.jobId, d);
     }
     const seen = new Set<string>();
@@ -1746,7 +2000,10 @@ export class JobEngine implements JobService {
     return out;
   }
 
-  async listJobs(input: Record<string, unknown>, _ctx: RequestContext): Promise<{ jobSummaryList: Record<string, unknown>[]; nextToken?: string }> {
+  async listJobs(
+    input: Record<string, unknown>,
+    _ctx: RequestContext,
+  ): Promise<{ jobSummaryList: Record<string, unknown>[]; nextToken?: string }> {
     const jobQueue = input.jobQueue as string | undefined;
     const arrayJobId = input.arrayJobId as string | undefined;
     const multiNodeJobId = input.multiNodeJobId as string | undefined;
@@ -1756,7 +2013,8 @@ export class JobEngine implements JobService {
     }
     const filters = (input.filters as { name?: string; values?: string[] }[] | undefined) ?? [];
     let status = input.jobStatus as string | undefined;
-    if (status !== undefined && !isJobStatus(status)) throw new ValidationError(`Invalid jobStatus ${status}`, 'jobStatus');
+    if (status !== undefined && !isJobStatus(status))
+      throw new ValidationError(`Invalid jobStatus ${status}`, 'jobStatus');
     const hasFilters = filters.length > 0;
     const maxAllowed = hasFilters ? 100 : 1000;
     const maxResults = (input.maxResults as number | undefined) ?? maxAllowed;
@@ -1785,14 +2043,19 @@ export class JobEngine implements JobService {
     }
     for (const f of filters) {
       const v = f.values?.[0];
-      if (!f.name || v === undefined || (f.values?.length ?? 0) !== 1) throw new ValidationError('Each filter needs a name and exactly one value', 'filters');
+      if (!f.name || v === undefined || (f.values?.length ?? 0) !== 1)
+        throw new ValidationError('Each filter needs a name and exactly one value', 'filters');
       switch (f.name) {
         case 'JOB_NAME':
           q.jobName = v;
           break;
         case 'JOB_DEFINITION':
           if (isArn(v)) {
-            if (v.includes('*')) throw new ValidationError('Wildcards are not allowed in a job definition ARN filter', 'filters');
+            if (v.includes('*'))
+              throw new ValidationError(
+                'Wildcards are not allowed in a job definition ARN filter',
+                'filters',
+              );
             if (/:\d+$/.test(parseArn(v)?.resourceId ?? '')) q.jobDefinitionArn = v;
             else q.jobDefinitionArnPrefix = `${v}:`;
           } else {
@@ -1802,11 +2065,13 @@ export class JobEngine implements JobService {
           break;
         case 'BEFORE_CREATED_AT':
           q.createdBefore = Number(v);
-          if (!Number.isFinite(q.createdBefore)) throw new ValidationError('BEFORE_CREATED_AT takes epoch milliseconds', 'filters');
+          if (!Number.isFinite(q.createdBefore))
+            throw new ValidationError('BEFORE_CREATED_AT takes epoch milliseconds', 'filters');
           break;
         case 'AFTER_CREATED_AT':
           q.createdAfter = Number(v);
-          if (!Number.isFinite(q.createdAfter)) throw new ValidationError('AFTER_CREATED_AT takes epoch milliseconds', 'filters');
+          if (!Number.isFinite(q.createdAfter))
+            throw new ValidationError('AFTER_CREATED_AT takes epoch milliseconds', 'filters');
           break;
         case 'SHARE_IDENTIFIER':
           q.shareIdentifier = v;
@@ -1872,7 +2137,11 @@ export class JobEngine implements JobService {
       const st = this.jobs.get(id);
       if (!st || st.doc.jobQueue !== rec.arn) continue;
       vcpus += st.doc.x.req.vcpus;
-      if (st.doc.shareIdentifier !== undefined) perShare.set(st.doc.shareIdentifier, (perShare.get(st.doc.shareIdentifier) ?? 0) + st.doc.x.req.vcpus);
+      if (st.doc.shareIdentifier !== undefined)
+        perShare.set(
+          st.doc.shareIdentifier,
+          (perShare.get(st.doc.shareIdentifier) ?? 0) + st.doc.x.req.vcpus,
+        );
     }
     const utilization: Record<string, unknown> = {
       totalCapacityUsage: [{ capacityUnit: 'VCPU', quantity: vcpus }],
@@ -1884,7 +2153,10 @@ export class JobEngine implements JobService {
         topCapacityUtilization: [...perShare]
           .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
           .slice(0, 20)
-          .map(([shareIdentifier, q]) => ({ shareIdentifier, capacityUsage: [{ capacityUnit: 'VCPU', quantity: q }] })),
+          .map(([shareIdentifier, q]) => ({
+            shareIdentifier,
+            capacityUsage: [{ capacityUnit: 'VCPU', quantity: q }],
+          })),
       };
     }
     return { frontOfQueue: { jobs, lastUpdatedAt: now }, queueUtilization: utilization };
@@ -1894,7 +2166,10 @@ export class JobEngine implements JobService {
     return this.consumableUsed.get(arn) ?? 0;
   }
 
-  async listJobsByConsumableResource(arn: string, input: Record<string, unknown>): Promise<{ jobs: Record<string, unknown>[]; nextToken?: string }> {
+  async listJobsByConsumableResource(
+    arn: string,
+    input: Record<string, unknown>,
+  ): Promise<{ jobs: Record<string, unknown>[]; nextToken?: string }> {
     const max = (input.maxResults as number | undefined) ?? 100;
     const filters = (input.filters as { name?: string; values?: string[] }[] | undefined) ?? [];
     const statusFilter = filters.find((f) => f.name === 'JOB_STATUS')?.values;
@@ -1905,7 +2180,11 @@ export class JobEngine implements JobService {
       const need = d.x.consumables.find((c) => c.arn === arn);
       if (!need) continue;
       if (statusFilter && !statusFilter.includes(d.status)) continue;
-      if (nameFilter && !(nameFilter.endsWith('*') ? d.jobName.startsWith(nameFilter.slice(0, -1)) : d.jobName === nameFilter)) continue;
+      if (
+        nameFilter &&
+        !(nameFilter.endsWith('*') ? d.jobName.startsWith(nameFilter.slice(0, -1)) : d.jobName === nameFilter)
+      )
+        continue;
       all.push({
         jobArn: d.jobArn,
         jobQueueArn: d.jobQueue,
@@ -1917,13 +2196,22 @@ export class JobEngine implements JobService {
         ...(d.statusReason !== undefined ? { statusReason: d.statusReason } : {}),
         ...(d.startedAt !== undefined ? { startedAt: d.startedAt } : {}),
         createdAt: d.createdAt,
-        consumableResourceProperties: { consumableResourceList: [{ consumableResource: arn, quantity: need.quantity }] },
+        consumableResourceProperties: {
+          consumableResourceList: [{ consumableResource: arn, quantity: need.quantity }],
+        },
       });
     }
     all.sort((a, b) => (a.createdAt as number) - (b.createdAt as number));
-    const start = input.nextToken ? Number(Buffer.from(input.nextToken as string, 'base64url').toString()) || 0 : 0;
+    const start = input.nextToken
+      ? Number(Buffer.from(input.nextToken as string, 'base64url').toString()) || 0
+      : 0;
     const page = all.slice(start, start + max);
-    return { jobs: page, ...(start + max < all.length ? { nextToken: Buffer.from(String(start + max)).toString('base64url') } : {}) };
+    return {
+      jobs: page,
+      ...(start + max < all.length
+        ? { nextToken: Buffer.from(String(start + max)).toString('base64url') }
+        : {}),
+    };
   }
 
   async getJobTags(jobArn: string): Promise<Record<string, string> | undefined> {
@@ -1956,7 +2244,8 @@ export class JobEngine implements JobService {
     for (const st of [...this.jobs.values()]) {
       const d = st.doc;
       if (d.jobQueue !== jobQueueArn || isTerminal(d.status)) continue;
-      if (d.status === 'STARTING' || d.status === 'RUNNING') this.requestStop(st, 'queueDeleted', StatusReason.QUEUE_DELETED);
+      if (d.status === 'STARTING' || d.status === 'RUNNING')
+        this.requestStop(st, 'queueDeleted', StatusReason.QUEUE_DELETED);
       else if (!isArrayParent(d)) this.moveToFinal(st, 'FAILED', StatusReason.QUEUE_DELETED);
     }
     for (const st of [...this.jobs.values()]) {
@@ -1979,7 +2268,10 @@ export class JobEngine implements JobService {
    * (`Host EC2 (instance <host>) terminated.`), then retry per strategy. Used when a cluster node's
    * heartbeat lease expires. Returns the job ids affected.
    */
-  loseAttempts(match: (handle: Record<string, unknown> & { executor: string }) => boolean, host: string): string[] {
+  loseAttempts(
+    match: (handle: Record<string, unknown> & { executor: string }) => boolean,
+    host: string,
+  ): string[] {
     const out: string[] = [];
     for (const id of [...this.running]) {
       const st = this.jobs.get(id);
@@ -1993,7 +2285,17 @@ export class JobEngine implements JobService {
 }
 
 /** JobDoc fields an array child may share with its parent (by reference). */
-const SHAREABLE = new Set(['container', 'parameters', 'tags', 'dependsOn', 'retryStrategy', 'timeout', 'platformCapabilities', 'jobDefinition', 'consumableResourceProperties']);
+const SHAREABLE = new Set([
+  'container',
+  'parameters',
+  'tags',
+  'dependsOn',
+  'retryStrategy',
+  'timeout',
+  'platformCapabilities',
+  'jobDefinition',
+  'consumableResourceProperties',
+]);
 
 function attemptKey(d: JobDoc): string {
   return `${d.jobId}#${d.x.attempt}`;

@@ -18,10 +18,17 @@ export interface ExecutorsOptions {
   logs?: LogSink;
 }
 
-export async function createExecutors(ctx: ExecutorFactoryContext, opts: ExecutorsOptions = {}): Promise<Map<string, Executor>> {
+export async function createExecutors(
+  ctx: ExecutorFactoryContext,
+  opts: ExecutorsOptions = {},
+): Promise<Map<string, Executor>> {
   const map = new Map<string, Executor>();
   map.set('process', createProcessExecutor(ctx, opts.process));
-  if (opts.docker) map.set('docker', createDockerExecutor(ctx, { ...opts.docker, ...(opts.logs ? { logSink: opts.logs } : {}) }));
+  if (opts.docker)
+    map.set(
+      'docker',
+      createDockerExecutor(ctx, { ...opts.docker, ...(opts.logs ? { logSink: opts.logs } : {}) }),
+    );
   if (opts.slurm) map.set('slurm', createSlurmExecutor(ctx, opts.slurm));
   return map;
 }

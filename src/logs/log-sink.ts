@@ -16,7 +16,12 @@ export interface LogSink {
    * (`createGroup: false` makes a missing group an error, as awslogs-create-group=false does).
    * Must be cheap and non-blocking for many small calls: implementations buffer and flush.
    */
-  append(group: string, stream: string, events: readonly LogEventInput[], opts?: { createGroup?: boolean }): void;
+  append(
+    group: string,
+    stream: string,
+    events: readonly LogEventInput[],
+    opts?: { createGroup?: boolean },
+  ): void;
   /** Flush buffered events to durable storage. */
   flush(): Promise<void>;
 }

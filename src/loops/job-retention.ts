@@ -12,7 +12,10 @@ export interface JobRetentionOptions {
   onError?: (err: unknown) => void;
 }
 
-export function startJobRetention(store: Store, opts: JobRetentionOptions): { stop(): Promise<void>; runOnce(): Promise<number> } {
+export function startJobRetention(
+  store: Store,
+  opts: JobRetentionOptions,
+): { stop(): Promise<void>; runOnce(): Promise<number> } {
   let stopped = false;
   let running: Promise<number> | undefined;
   const runOnce = async (): Promise<number> => {

@@ -160,7 +160,10 @@ class Lifecycle {
 /** One lifecycle per store: a second start on the same store shares the running one. */
 const running = new WeakMap<Store, { lifecycle: Lifecycle; refs: number }>();
 
-export function startResourceLifecycle(deps: ResourceLifecycleDeps, opts: ResourceLifecycleOptions = {}): ResourceLifecycle {
+export function startResourceLifecycle(
+  deps: ResourceLifecycleDeps,
+  opts: ResourceLifecycleOptions = {},
+): ResourceLifecycle {
   const existing = running.get(deps.store);
   let entry: { lifecycle: Lifecycle; refs: number };
   if (existing) {

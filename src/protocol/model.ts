@@ -30,7 +30,10 @@ export interface Shape {
 
 export interface ServiceModel {
   metadata: Record<string, unknown>;
-  operations: Record<string, { http: { method: string; requestUri: string }; input?: string; output?: string }>;
+  operations: Record<
+    string,
+    { http: { method: string; requestUri: string }; input?: string; output?: string }
+  >;
   shapes: Record<string, Shape>;
 }
 
@@ -54,7 +57,12 @@ export interface ValidationProblem {
  * Validate `value` against `shapeName`. Returns the problems found (empty when valid).
  * Members with a non-body location (uri, querystring, header) are skipped: the router fills them.
  */
-export function validateShape(model: ServiceModel, shapeName: string, value: unknown, path = ''): ValidationProblem[] {
+export function validateShape(
+  model: ServiceModel,
+  shapeName: string,
+  value: unknown,
+  path = '',
+): ValidationProblem[] {
   const problems: ValidationProblem[] = [];
   check(model, shapeName, value, path, problems, 0);
   return problems;
@@ -89,7 +97,10 @@ function check(
         const ref = shape.members?.[req];
         if (ref?.location && ref.location !== 'body') continue;
         if (obj[req] === undefined || obj[req] === null) {
-          out.push({ path: join(path, req), message: `Value null at '${join(path, req)}' failed to satisfy constraint: Member must not be null` });
+          out.push({
+            path: join(path, req),
+            message: `Value null at '${join(path, req)}' failed to satisfy constraint: Member must not be null`,
+          });
         }
       }
       for (const [k, v] of Object.entries(obj)) {
@@ -106,14 +117,23 @@ function check(
         return;
       }
       if (shape.min !== undefined && value.length < shape.min) {
-        out.push({ path: at, message: `Value at '${at}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}` });
+        out.push({
+          path: at,
+          message: `Value at '${at}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}`,
+        });
       }
       if (shape.max !== undefined && value.length > shape.max) {
-        out.push({ path: at, message: `Value at '${at}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}` });
+        out.push({
+          path: at,
+          message: `Value at '${at}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`,
+        });
       }
       value.forEach((item, i) => {
         if (item === null) {
-          out.push({ path: `${at}.${i + 1}`, message: `Value null at '${at}.${i + 1}' failed to satisfy constraint: Member must not be null` });
+          out.push({
+            path: `${at}.${i + 1}`,
+            message: `Value null at '${at}.${i + 1}' failed to satisfy constraint: Member must not be null`,
+          });
         } else if (shape.member) check(model, shape.member.shape, item, `${at}.${i + 1}`, out, depth + 1);
       });
       return;
@@ -125,12 +145,18 @@ function check(
       }
       const entries = Object.entries(value as Record<string, unknown>);
       if (shape.max !== undefined && entries.length > shape.max) {
-        out.push({ path: at, message: `Value at '${at}' failed to satisfy constraint: Map must have at most ${shape.max} entries` });
+        out.push({
+          path: at,
+          message: `Value at '${at}' failed to satisfy constraint: Map must have at most ${shape.max} entries`,
+        });
       }
       for (const [k, v] of entries) {
         if (shape.key) check(model, shape.key.shape, k, `${at}.key`, out, depth + 1);
         if (v === null) {
-          out.push({ path: `${at}.${k}`, message: `Value null at '${at}.${k}' failed to satisfy constraint: Member must not be null` });
+          out.push({
+            path: `${at}.${k}`,
+            message: `Value null at '${at}.${k}' failed to satisfy constraint: Member must not be null`,
+          });
         } else if (shape.value) check(model, shape.value.shape, v, `${at}.${k}`, out, depth + 1);
       }
       return;
@@ -142,14 +168,27 @@ function check(
       }
       // "" means "unset" on updates (Terraform); RetryAction is case-insensitive (Terraform sends `retry`/`exit`).
       const ci = CASE_INSENSITIVE_ENUMS.has(shapeName);
-      if (shape.enum && value !== '' && !shape.enum.some((e) => e === value || (ci && e.toUpperCase() === value.toUpperCase()))) {
-        out.push({ path: at, message: `Value '${value}' at '${at}' failed to satisfy constraint: Member must satisfy enum value set: [${shape.enum.join(', ')}]` });
+      if (
+        shape.enum &&
+        value !== '' &&
+        !shape.enum.some((e) => e === value || (ci && e.toUpperCase() === value.toUpperCase()))
+      ) {
+        out.push({
+          path: at,
+          message: `Value '${value}' at '${at}' failed to satisfy constraint: Member must satisfy enum value set: [${shape.enum.join(', ')}]`,
+        });
       }
       if (shape.min !== undefined && value.length < shape.min) {
-        out.push({ path: at, message: `Value at '${at}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}` });
+        out.push({
+          path: at,
+          message: `Value at '${at}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}`,
+        });
       }
       if (shape.max !== undefined && value.length > shape.max) {
-        out.push({ path: at, message: `Value at '${at}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}` });
+        out.push({
+          path: at,
+          message: `Value at '${at}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`,
+        });
       }
       return;
     }
@@ -160,10 +199,16 @@ function check(
         return;
       }
       if (shape.min !== undefined && value < shape.min) {
-        out.push({ path: at, message: `Value '${value}' at '${at}' failed to satisfy constraint: Member must have value greater than or equal to ${shape.min}` });
+        out.push({
+          path: at,
+          message: `Value '${value}' at '${at}' failed to satisfy constraint: Member must have value greater than or equal to ${shape.min}`,
+        });
       }
       if (shape.max !== undefined && value > shape.max) {
-        out.push({ path: at, message: `Value '${value}' at '${at}' failed to satisfy constraint: Member must have value less than or equal to ${shape.max}` });
+        out.push({
+          path: at,
+          message: `Value '${value}' at '${at}' failed to satisfy constraint: Member must have value less than or equal to ${shape.max}`,
+        });
       }
       return;
     }

@@ -4,7 +4,13 @@
  * clients with endpoint resolution, local dummy credentials and retry/backoff on transient
  * failures, plus openbatch's own extension API (the Spot-interruption drill).
  */
-import { Batch, type JobDetail, type JobSummary, type JobStatus, type KeyValuesPair } from '@aws-sdk/client-batch';
+import {
+  Batch,
+  type JobDetail,
+  type JobSummary,
+  type JobStatus,
+  type KeyValuesPair,
+} from '@aws-sdk/client-batch';
 import { CloudWatchLogs } from '@aws-sdk/client-cloudwatch-logs';
 
 import { withRetry, type RetryOptions } from './retry.js';
@@ -26,15 +32,23 @@ export interface EndpointSources {
  */
 export function resolveEndpoint(src: EndpointSources): string | undefined {
   const env = src.env ?? process.env;
-  const raw = src.flag ?? nonEmpty(env.OPENBATCH_ENDPOINT) ?? nonEmpty(env.AWS_ENDPOINT_URL) ?? src.config ?? DEFAULT_ENDPOINT;
+  const raw =
+    src.flag ??
+    nonEmpty(env.OPENBATCH_ENDPOINT) ??
+    nonEmpty(env.AWS_ENDPOINT_URL) ??
+    src.config ??
+    DEFAULT_ENDPOINT;
   if (raw === AWS_ENDPOINT_KEYWORD) return undefined;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new Error(`The endpoint '${raw}' is not a URL (expected something like ${DEFAULT_ENDPOINT}, or 'aws' for AWS itself).`);
+    throw new Error(
+      `The endpoint '${raw}' is not a URL (expected something like ${DEFAULT_ENDPOINT}, or 'aws' for AWS itself).`,
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`The endpoint '${raw}' must start with http:// or https://.`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`The endpoint '${raw}' must start with http:// or https://.`);
   return raw.replace(/\/+$/, '');
 }
 
@@ -74,8 +88,10 @@ function retrying<T extends object>(client: T, retry: RetryOptions): T {
   return new Proxy(client, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function' || prop === 'destroy' || prop === 'send' || prop === 'constructor') return value;
-      return (...args: unknown[]) => withRetry(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), retry);
+      if (typeof value !== 'function' || prop === 'destroy' || prop === 'send' || prop === 'constructor')
+        return value;
+      return (...args: unknown[]) =>
+        withRetry(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), retry);
     },
   });
 }
@@ -96,12 +112,18 @@ export class OpenbatchClient {
     this.endpoint = opts.endpoint;
     this.region = opts.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1';
     this.retry = opts.retry ?? {};
-    const haveAwsCreds = Boolean(nonEmpty(env.AWS_ACCESS_KEY_ID) || nonEmpty(env.AWS_PROFILE) || nonEmpty(env.AWS_WEB_IDENTITY_TOKEN_FILE));
+    const haveAwsCreds = Boolean(
+      nonEmpty(env.AWS_ACCESS_KEY_ID) ||
+      nonEmpty(env.AWS_PROFILE) ||
+      nonEmpty(env.AWS_WEB_IDENTITY_TOKEN_FILE),
+    );
     const common = {
       region: this.region,
       maxAttempts: 1, // retries are ours (longer budget, covers connection refused)
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-      ...(opts.endpoint && !haveAwsCreds ? { credentials: { accessKeyId: 'openbatch', secretAccessKey: 'openbatch' } } : {}),
+      ...(opts.endpoint && !haveAwsCreds
+        ? { credentials: { accessKeyId: 'openbatch', secretAccessKey: 'openbatch' } }
+        : {}),
     };
     this.rawBatch = new Batch(common);
     this.rawLogs = new CloudWatchLogs(common);
@@ -144,10 +166,15 @@ export class OpenbatchClient {
 
   /** openbatch extension: end running attempts like a Spot reclaim. Not available on AWS. */
   async interrupt(sel: InterruptSelector): Promise<InterruptResult> {
-    if (!this.endpoint) throw new Error('The interruption drill is an openbatch extension; AWS Batch itself has no such API.');
+    if (!this.endpoint)
+      throw new Error('The interruption drill is an openbatch extension; AWS Batch itself has no such API.');
     const url = `${this.endpoint}/openbatch/v1/interrupt`;
     return withRetry(async () => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sel) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(sel),
+      });
       const text = await res.text();
       let body: unknown;
       try {
@@ -156,9 +183,21 @@ export class OpenbatchClient {
         body = {};
       }
       if (!res.ok) {
-        const message = typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string' ? (body as { message: string }).message : text;
-        const err = new Error(res.status === 404 ? `This endpoint has no interruption drill (${url} returned 404); is it an openbatch server?` : message);
-        Object.assign(err, { name: res.status >= 500 ? 'ServerException' : 'ClientException', $metadata: { httpStatusCode: res.status } });
+        const message =
+          typeof body === 'object' &&
+          body !== null &&
+          typeof (body as { message?: unknown }).message === 'string'
+            ? (body as { message: string }).message
+            : text;
+        const err = new Error(
+          res.status === 404
+            ? `This endpoint has no interruption drill (${url} returned 404); is it an openbatch server?`
+            : message,
+        );
+        Object.assign(err, {
+          name: res.status >= 500 ? 'ServerException' : 'ClientException',
+          $metadata: { httpStatusCode: res.status },
+        });
         throw err;
       }
       return body as InterruptResult;

@@ -6,6 +6,12 @@ export {
   OpenbatchClient,
   resolveEndpoint,
 } from './client.js';
-export type { ClientOptions, EndpointSources, InterruptResult, InterruptSelector, ListJobsQuery } from './client.js';
+export type {
+  ClientOptions,
+  EndpointSources,
+  InterruptResult,
+  InterruptSelector,
+  ListJobsQuery,
+} from './client.js';
 export { httpStatusOf, isRetryableError, networkErrorCode, withRetry } from './retry.js';
 export type { RetryOptions } from './retry.js';

@@ -4,10 +4,27 @@ import { isRetryableError, withRetry } from './retry.js';
 
 describe('withRetry', () => {
   it('retries throttling, 5xx and connection refused, not client errors', async () => {
-    expect(isRetryableError(Object.assign(new Error('x'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } }))).toBe(true);
-    expect(isRetryableError(Object.assign(new Error('x'), { name: 'ServerException', $metadata: { httpStatusCode: 500 } }))).toBe(true);
-    expect(isRetryableError(Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNREFUSED' } }))).toBe(true);
-    expect(isRetryableError(Object.assign(new Error('x'), { name: 'ClientException', $metadata: { httpStatusCode: 400 } }))).toBe(false);
+    expect(
+      isRetryableError(
+        Object.assign(new Error('x'), {
+          name: 'TooManyRequestsException',
+          $metadata: { httpStatusCode: 429 },
+        }),
+      ),
+    ).toBe(true);
+    expect(
+      isRetryableError(
+        Object.assign(new Error('x'), { name: 'ServerException', $metadata: { httpStatusCode: 500 } }),
+      ),
+    ).toBe(true);
+    expect(
+      isRetryableError(Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNREFUSED' } })),
+    ).toBe(true);
+    expect(
+      isRetryableError(
+        Object.assign(new Error('x'), { name: 'ClientException', $metadata: { httpStatusCode: 400 } }),
+      ),
+    ).toBe(false);
     const delays: number[] = [];
     let calls = 0;
     const v = await withRetry(
@@ -20,7 +37,15 @@ describe('withRetry', () => {
     );
     expect(v).toBe('ok');
     expect(delays).toEqual([100, 200, 300]);
-    await expect(withRetry(async () => Promise.reject(Object.assign(new Error('bad'), { name: 'ClientException', $metadata: { httpStatusCode: 400 } })), { sleep: async () => undefined })).rejects.toThrow('bad');
+    await expect(
+      withRetry(
+        async () =>
+          Promise.reject(
+            Object.assign(new Error('bad'), { name: 'ClientException', $metadata: { httpStatusCode: 400 } }),
+          ),
+        { sleep: async () => undefined },
+      ),
+    ).rejects.toThrow('bad');
     calls = 0;
     await expect(
       withRetry(

@@ -49,7 +49,10 @@ export interface ClusterStore extends Store {
    * rows it returns as CAS updates against the locked versions, all in one short transaction. Rows
    * `decide` leaves out are released untouched. Returns the rows written.
    */
-  claimJobs?(query: ClaimJobsQuery, decide: (locked: JobRow[]) => JobRow[] | Promise<JobRow[]>): Promise<JobRow[]>;
+  claimJobs?(
+    query: ClaimJobsQuery,
+    decide: (locked: JobRow[]) => JobRow[] | Promise<JobRow[]>,
+  ): Promise<JobRow[]>;
   /**
    * Wake-ups between nodes (a latency optimisation only: keep polling as the correctness path).
    * Channels are scoped to this store's database/schema; payloads are small ids (< 8,000 bytes).
@@ -62,7 +65,8 @@ export interface ClusterStore extends Store {
   releaseLease?(name: string, holder: string, term: string): Promise<boolean>;
 }
 
-export type FullClusterStore = Store & Required<Pick<ClusterStore, 'now' | 'updateJobsFenced' | 'claimJobs' | 'releaseLease'>>;
+export type FullClusterStore = Store &
+  Required<Pick<ClusterStore, 'now' | 'updateJobsFenced' | 'claimJobs' | 'releaseLease'>>;
 
 export function isClusterStore(store: Store): store is FullClusterStore {
   const s = store as ClusterStore;

@@ -21,7 +21,8 @@ export interface StoreConformanceOptions {
 
 const ARN = 'arn:aws:batch:us-east-1:123456789012';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const byteCompare = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+const byteCompare = (a: string, b: string): number =>
+  Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 export function makeJobRow(jobId: string, over: Partial<JobRow> = {}): JobRow {
   return {
@@ -42,7 +43,8 @@ export function makeJobRow(jobId: string, over: Partial<JobRow> = {}): JobRow {
 /** The reference semantics of `listJobs`, used to check adapters against exact expected pages. */
 export function modelListJobs(rows: readonly JobRow[], q: ListJobsQuery): JobRow[] {
   const desc = q.order === 'createdDesc';
-  const cmp = (a: JobRow, b: JobRow): number => (a.createdAt - b.createdAt || byteCompare(a.jobId, b.jobId)) * (desc ? -1 : 1);
+  const cmp = (a: JobRow, b: JobRow): number =>
+    (a.createdAt - b.createdAt || byteCompare(a.jobId, b.jobId)) * (desc ? -1 : 1);
   return rows
     .filter((r) => q.jobQueueArn === undefined || r.jobQueueArn === q.jobQueueArn)
     .filter((r) => q.parentId === undefined || r.parentId === q.parentId)
@@ -50,10 +52,15 @@ export function modelListJobs(rows: readonly JobRow[], q: ListJobsQuery): JobRow
     .filter((r) => {
       if (q.jobName === undefined) return true;
       const n = r.jobName.toLowerCase();
-      return q.jobName.endsWith('*') ? n.startsWith(q.jobName.slice(0, -1).toLowerCase()) : n === q.jobName.toLowerCase();
+      return q.jobName.endsWith('*')
+        ? n.startsWith(q.jobName.slice(0, -1).toLowerCase())
+        : n === q.jobName.toLowerCase();
     })
     .filter((r) => q.jobDefinitionArn === undefined || r.jobDefinitionArn === q.jobDefinitionArn)
-    .filter((r) => q.jobDefinitionArnPrefix === undefined || r.jobDefinitionArn.startsWith(q.jobDefinitionArnPrefix))
+    .filter(
+      (r) =>
+        q.jobDefinitionArnPrefix === undefined || r.jobDefinitionArn.startsWith(q.jobDefinitionArnPrefix),
+    )
     .filter((r) => q.createdBefore === undefined || r.createdAt < q.createdBefore)
     .filter((r) => q.createdAfter === undefined || r.createdAt > q.createdAfter)
     .filter((r) => q.shareIdentifier === undefined || r.shareIdentifier === q.shareIdentifier)
@@ -106,7 +113,9 @@ export function runStoreConformance(opts: StoreConformanceOptions): void {
 
       test('create on an existing key is a ConflictError and leaves the record unchanged', async () => {
         await store.putResource(kind, 'ce1', 'arn:1', { v: 'first' }, null);
-        await expect(store.putResource(kind, 'ce1', 'arn:2', { v: 'second' }, null)).rejects.toBeInstanceOf(ConflictError);
+        await expect(store.putResource(kind, 'ce1', 'arn:2', { v: 'second' }, null)).rejects.toBeInstanceOf(
+          ConflictError,
+        );
         const got = await store.getResource<{ v: string }>(kind, 'ce1');
         expect(got?.data).toEqual({ v: 'first' });
         expect(got?.version).toBe(1);
@@ -133,10 +142,14 @@ export function runStoreConformance(opts: StoreConformanceOptions): void {
         expect((await store.getResourceByArn(kind, 'arn:1b'))?.version).toBe(2);
         expect(await store.getResourceByArn(kind, 'arn:1')).toBeUndefined();
         // stale version
-        await expect(store.putResource(kind, 'ce1', 'arn:1b', { n: 3 }, 1)).rejects.toBeInstanceOf(VersionConflictError);
+        await expect(store.putResource(kind, 'ce1', 'arn:1b', { n: 3 }, 1)).rejects.toBeInstanceOf(
+          VersionConflictError,
+        );
         expect((await store.getResource<{ n: number }>(kind, 'ce1'))?.data.n).toBe(2);
         // update of a missing record
-        await expect(store.putResource(kind, 'ghost', 'arn:g', {}, 1)).rejects.toBeInstanceOf(VersionConflictError);
+        await expect(store.putResource(kind, 'ghost', 'arn:g', {}, 1)).rejects.toBeInstanceOf(
+          VersionConflictError,
+        );
         expect(await store.getResource(kind, 'ghost')).toBeUndefined();
         const v3 = await store.putResource(kind, 'ce1', 'arn:1b', { n: 3 }, 2);
         expect(v3.version).toBe(3);
@@ -180,7 +193,23 @@ export function runStoreConformance(opts: StoreConformanceOptions): void {
       });
 
       test('listResources: bytewise key order, literal prefix, afterKey pagination', async () => {
-        const keys = ['b', 'a', 'A', 'a:10', 'a:2', 'ab', 'Zeta', 'alpha', 'a_x', 'a%y', 'é', 'jd:1', 'jd:2', 'jd2:1', 'jd:10'];
+        const keys = [
+          'b',
+          'a',
+          'A',
+          'a:10',
+          'a:2',
+          'ab',
+          'Zeta',
+          'alpha',
+          'a_x',
+          'a%y',
+          'é',
+          'jd:1',
+          'jd:2',
+          'jd2:1',
+          'jd:10',
+        ];
         for (const k of keys) await store.putResource('job-definition', k, `arn:${k}`, { k }, null);
         await store.putResource('job-queue', 'a-queue', 'arn:q', {}, null);
         const sorted = [...keys].sort(byteCompare);
@@ -188,12 +217,16 @@ export function runStoreConformance(opts: StoreConformanceOptions): void {
         expect(all.map((r) => r.key)).toEqual(sorted);
         expect(all.map((r) => r.data.k)).toEqual(sorted);
         // prefix is literal: `a_` does not match `ab`, `a%` does not match everything starting with a
-        expect((await store.listResources('job-definition', { keyPrefix: 'a_', limit: 100 })).map((r) => r.key)).toEqual(['a_x']);
-        expect((await store.listResources('job-definition', { keyPrefix: 'a%', limit: 100 })).map((r) => r.key)).toEqual(['a%y']);
-        expect((await store.listResources('job-definition', { keyPrefix: 'jd:', limit: 100 })).map((r) => r.key)).toEqual(
-          ['jd:1', 'jd:10', 'jd:2'],
-        );
-        expect((await store.listResources('job-definition', { keyPrefix: 'nothing', limit: 100 }))).toEqual([]);
+        expect(
+          (await store.listResources('job-definition', { keyPrefix: 'a_', limit: 100 })).map((r) => r.key),
+        ).toEqual(['a_x']);
+        expect(
+          (await store.listResources('job-definition', { keyPrefix: 'a%', limit: 100 })).map((r) => r.key),
+        ).toEqual(['a%y']);
+        expect(
+          (await store.listResources('job-definition', { keyPrefix: 'jd:', limit: 100 })).map((r) => r.key),
+        ).toEqual(['jd:1', 'jd:10', 'jd:2']);
+        expect(await store.listResources('job-definition', { keyPrefix: 'nothing', limit: 100 })).toEqual([]);
         // pagination: every key exactly once, in order
         for (const prefix of [undefined, 'a', 'jd']) {
           const seen: string[] = [];
@@ -228,7 +261,11 @@ export function runStoreConformance(opts: StoreConformanceOptions): void {
 
     describe('jobs', () => {
       test('insertJobs and getJobs round-trip every field, in the order asked', async () => {
-        const a = makeJobRow('a', { parentId: 'p', shareIdentifier: 'share1', data: JSON.stringify({ big: 'x'.repeat(50_000), u: 'ü✓' }) });
+        const a = makeJobRow('a', {
+          parentId: 'p',
+          shareIdentifier: 'share1',
+          data: JSON.stringify({ big: 'x'.repeat(50_000), u: 'ü✓' }),
+        });
         const b = makeJobRow('b', { createdAt: 1_700_000_000_001, version: 7, status: 'RUNNABLE' });
         await store.insertJobs([a, b]);
         expect(await store.getJobs(['b', 'missing', 'a'])).toEqual([b, a]);
@@ -250,13 +287,18 @@ export function runStoreConformance(opts: StoreConformanceOptions): void {
 
       test('insertJobs takes 10,000 array children in one call', async () => {
         const rows = Array.from({ length: 10_000 }, (_, i) =>
-          makeJobRow(`parent:${i}`, { parentId: 'parent', data: JSON.stringify({ arrayIndex: i, env: [{ name: 'A', value: 'b' }] }) }),
+          makeJobRow(`parent:${i}`, {
+            parentId: 'parent',
+            data: JSON.stringify({ arrayIndex: i, env: [{ name: 'A', value: 'b' }] }),
+          }),
         );
         await store.insertJobs(rows);
         expect(await store.countJobs()).toBe(10_000);
         expect(await store.getJobs(['parent:0', 'parent:9999'])).toEqual([rows[0], rows[9999]]);
         const page = await store.listJobs({ parentId: 'parent', order: 'createdAsc', limit: 5 });
-        expect(page.map((r) => r.jobId)).toEqual(modelListJobs(rows, { parentId: 'parent', order: 'createdAsc', limit: 5 }).map((r) => r.jobId));
+        expect(page.map((r) => r.jobId)).toEqual(
+          modelListJobs(rows, { parentId: 'parent', order: 'createdAsc', limit: 5 }).map((r) => r.jobId),
+        );
       });
 
       test('updateJobs applies a CAS batch and changes status, queue, share, version and data only', async () => {
@@ -350,9 +392,22 @@ export function runStoreConformance(opts: StoreConformanceOptions): void {
         const statuses = ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED'];
         await store.insertJobs(statuses.map((s) => makeJobRow(s.toLowerCase(), { status: s })));
         const active = await store.loadActiveJobs();
-        expect(active.map((r) => r.status).sort()).toEqual(['PENDING', 'RUNNABLE', 'RUNNING', 'STARTING', 'SUBMITTED']);
-        await store.updateJobs([{ row: makeJobRow('running', { status: 'SUCCEEDED', version: 2 }), expectedVersion: 1 }]);
-        expect((await store.loadActiveJobs()).map((r) => r.jobId).sort()).toEqual(['pending', 'runnable', 'starting', 'submitted']);
+        expect(active.map((r) => r.status).sort()).toEqual([
+          'PENDING',
+          'RUNNABLE',
+          'RUNNING',
+          'STARTING',
+          'SUBMITTED',
+        ]);
+        await store.updateJobs([
+          { row: makeJobRow('running', { status: 'SUCCEEDED', version: 2 }), expectedVersion: 1 },
+        ]);
+        expect((await store.loadActiveJobs()).map((r) => r.jobId).sort()).toEqual([
+          'pending',
+          'runnable',
+          'starting',
+          'submitted',
+        ]);
       });
 
       describe('listJobs', () => {
@@ -400,7 +455,14 @@ export function runStoreConformance(opts: StoreConformanceOptions): void {
           { createdAfter: T + 5000, order: 'createdAsc', limit: 100 },
           { createdAfter: T + 2000, createdBefore: T + 9000, order: 'createdAsc', limit: 100 },
           { shareIdentifier: 'blue', order: 'createdDesc', limit: 100 },
-          { jobQueueArn: q1, statuses: ['SUBMITTED', 'RUNNING'], jobName: 'a*', shareIdentifier: 'green', order: 'createdDesc', limit: 100 },
+          {
+            jobQueueArn: q1,
+            statuses: ['SUBMITTED', 'RUNNING'],
+            jobName: 'a*',
+            shareIdentifier: 'green',
+            order: 'createdDesc',
+            limit: 100,
+          },
           { order: 'createdDesc', after: [T + 7000, 'job-30'], limit: 100 },
           { order: 'createdAsc', after: [T + 7000, 'job-30'], limit: 5 },
         ];
@@ -412,9 +474,18 @@ export function runStoreConformance(opts: StoreConformanceOptions): void {
             expect({ q, got }).toEqual({ q, got: modelListJobs(rows, q).map((r) => r.jobId) });
           }
           // sanity: the fixture really exercises the filters
-          expect(modelListJobs(rows, { jobName: 'alpha_*', order: 'createdAsc', limit: 100 }).length).toBeGreaterThan(0);
-          expect(modelListJobs(rows, { jobName: 'alpha_*', order: 'createdAsc', limit: 100 }).every((r) => r.jobName === 'alpha_2')).toBe(true);
-          expect(modelListJobs(rows, { jobDefinitionArnPrefix: jd('jd_'), order: 'createdAsc', limit: 100 }).length).toBe(15);
+          expect(
+            modelListJobs(rows, { jobName: 'alpha_*', order: 'createdAsc', limit: 100 }).length,
+          ).toBeGreaterThan(0);
+          expect(
+            modelListJobs(rows, { jobName: 'alpha_*', order: 'createdAsc', limit: 100 }).every(
+              (r) => r.jobName === 'alpha_2',
+            ),
+          ).toBe(true);
+          expect(
+            modelListJobs(rows, { jobDefinitionArnPrefix: jd('jd_'), order: 'createdAsc', limit: 100 })
+              .length,
+          ).toBe(15);
         });
 
         test('cursor pagination visits every match exactly once, in order, across createdAt ties', async () => {
@@ -459,11 +530,11 @@ export function runStoreConformance(opts: StoreConformanceOptions): void {
         expect(await store.purgeJobs(T + 50, 2)).toBe(2);
         expect(await store.purgeJobs(T + 50, 2)).toBe(1);
         expect(await store.purgeJobs(T + 50, 2)).toBe(0);
-        expect((await store.getJobs(['old-ok-1', 'old-ok-2', 'old-fail', 'old-running', 'new-ok', 'edge-ok'])).map((r) => r.jobId)).toEqual([
-          'old-running',
-          'new-ok',
-          'edge-ok',
-        ]);
+        expect(
+          (await store.getJobs(['old-ok-1', 'old-ok-2', 'old-fail', 'old-running', 'new-ok', 'edge-ok'])).map(
+            (r) => r.jobId,
+          ),
+        ).toEqual(['old-running', 'new-ok', 'edge-ok']);
         expect(await store.countJobs()).toBe(3);
       });
     });
@@ -493,7 +564,9 @@ export function runStoreConformance(opts: StoreConformanceOptions): void {
         expect(await store.renewLease('scheduler', 'node-a', a.term, 10_000)).toBe(true);
         expect(await store.renewLease('scheduler', 'node-b', a.term, 10_000)).toBe(false);
         expect(await store.renewLease('scheduler', 'node-a', 'not-the-term', 10_000)).toBe(false);
-        expect(await store.renewLease('scheduler', 'node-a', '00000000-0000-4000-8000-000000000000', 10_000)).toBe(false);
+        expect(
+          await store.renewLease('scheduler', 'node-a', '00000000-0000-4000-8000-000000000000', 10_000),
+        ).toBe(false);
         expect(await store.renewLease('no-such-lease', 'node-a', a.term, 10_000)).toBe(false);
         expect(await store.tryAcquireLease('scheduler', 'node-b', 10_000)).toBeUndefined();
       });
@@ -536,7 +609,12 @@ export function runStoreConformance(opts: StoreConformanceOptions): void {
     describe('nodes', () => {
       test('heartbeatNode upserts; listNodes is ordered by id and keeps url/meta and the lease TTL', async () => {
         const now = Date.now();
-        await store.heartbeatNode({ nodeId: 'node-b', startedAt: now - 1000, heartbeatAt: now, leaseUntil: now + 15_000 });
+        await store.heartbeatNode({
+          nodeId: 'node-b',
+          startedAt: now - 1000,
+          heartbeatAt: now,
+          leaseUntil: now + 15_000,
+        });
         await store.heartbeatNode({
           nodeId: 'node-a',
           startedAt: now - 2000,
@@ -547,7 +625,12 @@ export function runStoreConformance(opts: StoreConformanceOptions): void {
         });
         let nodes = await store.listNodes();
         expect(nodes.map((n) => n.nodeId)).toEqual(['node-a', 'node-b']);
-        expect(nodes[0]).toMatchObject({ nodeId: 'node-a', startedAt: now - 2000, url: 'http://10.0.0.1:8080', meta: { vcpus: 4, tags: ['x'] } });
+        expect(nodes[0]).toMatchObject({
+          nodeId: 'node-a',
+          startedAt: now - 2000,
+          url: 'http://10.0.0.1:8080',
+          meta: { vcpus: 4, tags: ['x'] },
+        });
         expect(nodes[1]!.url).toBeUndefined();
         expect(nodes[1]!.meta).toBeUndefined();
         for (const n of nodes) {
@@ -556,7 +639,13 @@ export function runStoreConformance(opts: StoreConformanceOptions): void {
         }
         await sleep(20);
         const later = Date.now();
-        await store.heartbeatNode({ nodeId: 'node-b', startedAt: now - 1000, heartbeatAt: later, leaseUntil: later + 5_000, url: 'http://b' });
+        await store.heartbeatNode({
+          nodeId: 'node-b',
+          startedAt: now - 1000,
+          heartbeatAt: later,
+          leaseUntil: later + 5_000,
+          url: 'http://b',
+        });
         nodes = await store.listNodes();
         expect(nodes).toHaveLength(2);
         const b = nodes.find((n) => n.nodeId === 'node-b')!;

@@ -69,17 +69,26 @@ async function accountOf(client: OpenbatchClient): Promise<string> {
 }
 
 function stable(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (isRecord(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+  return JSON.stringify(v, (_k, x: unknown) =>
+    isRecord(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x,
+  );
 }
 
 /** Topological order of `ids` by `deps`; throws on cycles. */
-export function orderByDependencies(ids: readonly string[], deps: ReadonlyMap<string, ReadonlySet<string>>): string[] {
+export function orderByDependencies(
+  ids: readonly string[],
+  deps: ReadonlyMap<string, ReadonlySet<string>>,
+): string[] {
   const out: string[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (id: string, chain: string[]) => {
     const s = state.get(id);
     if (s === 'done') return;
-    if (s === 'visiting') throw new TemplateError('Resources', `circular dependency: ${[...chain.slice(chain.indexOf(id)), id].join(' → ')}`);
+    if (s === 'visiting')
+      throw new TemplateError(
+        'Resources',
+        `circular dependency: ${[...chain.slice(chain.indexOf(id)), id].join(' → ')}`,
+      );
     state.set(id, 'visiting');
     for (const d of [...(deps.get(id) ?? [])].sort()) if (ids.includes(d)) visit(d, [...chain, id]);
     state.set(id, 'done');
@@ -102,14 +111,26 @@ export async function deployStack(o: DeployOptions): Promise<DeployResult> {
   // used for UsePreviousValue, and (friendlier than CloudFormation) for parameters without a Default.
   for (const [k, v] of Object.entries(previous?.parameters ?? {})) {
     const decl = template.Parameters?.[k];
-    if (!(k in o.params) && !(k in o.paramsFromFile) && ((o.usePrevious ?? []).includes(k) || (isRecord(decl) && decl.Default === undefined))) prevParams[k] = v;
+    if (
+      !(k in o.params) &&
+      !(k in o.paramsFromFile) &&
+      ((o.usePrevious ?? []).includes(k) || (isRecord(decl) && decl.Default === undefined))
+    )
+      prevParams[k] = v;
   }
   for (const k of o.usePrevious ?? []) {
-    if (!previous || !(k in previous.parameters)) throw new TemplateError(`Parameters.${k}`, 'UsePreviousValue was given but the stack has no previous value');
+    if (!previous || !(k in previous.parameters))
+      throw new TemplateError(
+        `Parameters.${k}`,
+        'UsePreviousValue was given but the stack has no previous value',
+      );
   }
   const parameters = resolveParameters(template, o.params, o.paramsFromFile, prevParams);
   for (const [k, p] of Object.entries(parameters)) {
-    if (p.ssm) note(`Parameter ${k} (${p.type}) uses its value '${Array.isArray(p.value) ? p.value.join(',') : p.value}' as given: openbatch has no SSM Parameter Store.`);
+    if (p.ssm)
+      note(
+        `Parameter ${k} (${p.type}) uses its value '${Array.isArray(p.value) ? p.value.join(',') : p.value}' as given: openbatch has no SSM Parameter Store.`,
+      );
     if (p.source === 'previous') note(`Parameter ${k} keeps its previous value.`);
   }
   if (template.Rules && Object.keys(template.Rules).length) {
@@ -132,7 +153,8 @@ export async function deployStack(o: DeployOptions): Promise<DeployResult> {
   const condStack: string[] = [];
   const applied = new Map<string, { physicalId: string; attributes: Record<string, string | string[]> }>();
   const pending = new Set<string>(); // resources whose values are unknown in a dry run
-  for (const [id, r] of Object.entries(previous?.resources ?? {})) applied.set(id, { physicalId: r.physicalId, attributes: r.attributes });
+  for (const [id, r] of Object.entries(previous?.resources ?? {}))
+    applied.set(id, { physicalId: r.physicalId, attributes: r.attributes });
 
   const resolver: Resolver = {
     region,
@@ -141,20 +163,39 @@ export async function deployStack(o: DeployOptions): Promise<DeployResult> {
       if (name in pseudo) return pseudo[name]!;
       if (name in parameters) return parameters[name]!.value;
       if (name in resources) {
-        if (!active(name)) throw new TemplateError(path, `refers to ${name}, which is not created because its condition ${resources[name]!.Condition} is false`);
+        if (!active(name))
+          throw new TemplateError(
+            path,
+            `refers to ${name}, which is not created because its condition ${resources[name]!.Condition} is false`,
+          );
         if (pending.has(name)) return UNKNOWN;
         const a = applied.get(name);
         if (!a) throw new TemplateError(path, `refers to ${name} before it exists (add DependsOn?)`);
         return a.physicalId;
       }
-      throw new TemplateError(path, `unresolved reference '${name}' (not a parameter, resource or pseudo parameter)`);
+      throw new TemplateError(
+        path,
+        `unresolved reference '${name}' (not a parameter, resource or pseudo parameter)`,
+      );
     },
     getAtt(resource, attribute, path) {
       const r = resources[resource];
-      if (!r) throw new TemplateError(path, `Fn::GetAtt refers to '${resource}', which is not a resource in this template`);
-      if (!active(resource)) throw new TemplateError(path, `refers to ${resource}, which is not created because its condition ${r.Condition} is false`);
+      if (!r)
+        throw new TemplateError(
+          path,
+          `Fn::GetAtt refers to '${resource}', which is not a resource in this template`,
+        );
+      if (!active(resource))
+        throw new TemplateError(
+          path,
+          `refers to ${resource}, which is not created because its condition ${r.Condition} is false`,
+        );
       const h = handlerFor(r.Type);
-      if (h.attributes && !h.attributes.includes(attribute)) throw new TemplateError(path, `${r.Type} has no attribute '${attribute}' (it has: ${h.attributes.join(', ')})`);
+      if (h.attributes && !h.attributes.includes(attribute))
+        throw new TemplateError(
+          path,
+          `${r.Type} has no attribute '${attribute}' (it has: ${h.attributes.join(', ')})`,
+        );
       if (pending.has(resource)) return UNKNOWN;
       const a = applied.get(resource);
       if (!a) throw new TemplateError(path, `refers to ${resource} before it exists`);
@@ -173,7 +214,11 @@ export async function deployStack(o: DeployOptions): Promise<DeployResult> {
       condStack.push(name);
       const v = evaluate(condDefs[name], resolver, `Conditions.${name}`);
       condStack.pop();
-      if (typeof v !== 'boolean') throw new TemplateError(`Conditions.${name}`, `expected a condition function (Fn::Equals, Fn::And, ...), got ${describeValue(v)}`);
+      if (typeof v !== 'boolean')
+        throw new TemplateError(
+          `Conditions.${name}`,
+          `expected a condition function (Fn::Equals, Fn::And, ...), got ${describeValue(v)}`,
+        );
       condCache.set(name, v);
       return v;
     },
@@ -201,9 +246,14 @@ export async function deployStack(o: DeployOptions): Promise<DeployResult> {
   for (const id of ids) {
     const r = resources[id]!;
     const d = referencedNames(r.Properties ?? {}, (c) => resolver.condition(c, `Resources.${id}`));
-    const explicit = r.DependsOn === undefined ? [] : Array.isArray(r.DependsOn) ? r.DependsOn : [r.DependsOn];
+    const explicit =
+      r.DependsOn === undefined ? [] : Array.isArray(r.DependsOn) ? r.DependsOn : [r.DependsOn];
     for (const e of explicit) {
-      if (typeof e !== 'string' || !(e in resources)) throw new TemplateError(`Resources.${id}.DependsOn`, `'${String(e)}' is not a resource in this template`);
+      if (typeof e !== 'string' || !(e in resources))
+        throw new TemplateError(
+          `Resources.${id}.DependsOn`,
+          `'${String(e)}' is not a resource in this template`,
+        );
       d.add(e);
     }
     for (const x of [...d]) if (!(x in resources)) d.delete(x); // parameters
@@ -224,7 +274,12 @@ export async function deployStack(o: DeployOptions): Promise<DeployResult> {
   const steps: PlanStep[] = [];
   const now = () => new Date().toISOString();
   const state: StackState = previous
-    ? { ...previous, templateFile: o.templateFile, parameters: Object.fromEntries(Object.entries(parameters).map(([k, p]) => [k, p.value])), resources: { ...previous.resources } }
+    ? {
+        ...previous,
+        templateFile: o.templateFile,
+        parameters: Object.fromEntries(Object.entries(parameters).map(([k, p]) => [k, p.value])),
+        resources: { ...previous.resources },
+      }
     : {
         version: 1,
         stackName,
@@ -274,14 +329,24 @@ export async function deployStack(o: DeployOptions): Promise<DeployResult> {
     try {
       props = dryResolver(id, h);
     } catch (err) {
-      if (err instanceof TemplateError && !err.path.startsWith('Resources') && !err.path.startsWith('Parameters') && !err.path.startsWith('Conditions')) {
-        throw new TemplateError(`Resources.${id}${err.path ? `.${err.path}` : ''}`, err.message.replace(/^[^:]*: /, ''));
+      if (
+        err instanceof TemplateError &&
+        !err.path.startsWith('Resources') &&
+        !err.path.startsWith('Parameters') &&
+        !err.path.startsWith('Conditions')
+      ) {
+        throw new TemplateError(
+          `Resources.${id}${err.path ? `.${err.path}` : ''}`,
+          err.message.replace(/^[^:]*: /, ''),
+        );
       }
       throw err;
     }
     const unknownInside = stable(props).includes(UNKNOWN);
     let action: Action;
-    if (h.mode === 'recorded') action = prev && prev.type === r.Type && stable(prev.properties) === stable(props) ? 'unchanged' : 'record';
+    if (h.mode === 'recorded')
+      action =
+        prev && prev.type === r.Type && stable(prev.properties) === stable(props) ? 'unchanged' : 'record';
     else if (!prev) action = 'create';
     else if (prev.type !== r.Type) action = 'replace';
     else if (!unknownInside && stable(prev.properties) === stable(props)) action = 'unchanged';
@@ -289,13 +354,20 @@ export async function deployStack(o: DeployOptions): Promise<DeployResult> {
 
     if (o.dryRun) {
       emit({ logicalId: id, type: r.Type, action, note: h.note, physicalId: prev?.physicalId });
-      if (action === 'create' || action === 'record' || action === 'replace' || (action === 'update' && h.updateChangesId)) pending.add(id);
+      if (
+        action === 'create' ||
+        action === 'record' ||
+        action === 'replace' ||
+        (action === 'update' && h.updateChangesId)
+      )
+        pending.add(id);
       continue;
     }
 
     // Apply.
     const ctx = hctx(id);
-    let result: { physicalId: string; attributes: Record<string, string | string[]>; detail?: string } | undefined;
+    let result:
+      { physicalId: string; attributes: Record<string, string | string[]>; detail?: string } | undefined;
     if (action === 'unchanged') {
       emit({ logicalId: id, type: r.Type, action, note: h.note, physicalId: prev!.physicalId });
       continue;
@@ -325,7 +397,14 @@ export async function deployStack(o: DeployOptions): Promise<DeployResult> {
       updatedAt: now(),
     };
     save();
-    emit({ logicalId: id, type: r.Type, action, note: h.note, detail: result!.detail, physicalId: result!.physicalId });
+    emit({
+      logicalId: id,
+      type: r.Type,
+      action,
+      note: h.note,
+      detail: result!.detail,
+      physicalId: result!.physicalId,
+    });
   }
 
   // Resources that left the template (or whose condition turned false): delete, dependents first.
@@ -338,14 +417,21 @@ export async function deployStack(o: DeployOptions): Promise<DeployResult> {
       delete state.resources[id];
       save();
     }
-    emit({ logicalId: id, type: rs.type, action: rs.mode === 'recorded' ? 'skip' : 'delete', note: rs.note, physicalId: rs.physicalId });
+    emit({
+      logicalId: id,
+      type: rs.type,
+      action: rs.mode === 'recorded' ? 'skip' : 'delete',
+      note: rs.note,
+      physicalId: rs.physicalId,
+    });
   }
 
   // Outputs.
   const outputs: StackState['outputs'] = {};
   for (const [key, out] of Object.entries(template.Outputs ?? {})) {
     const at = `Outputs.${key}`;
-    if (!isRecord(out) || !('Value' in out)) throw new TemplateError(at, 'expected {Value, Description?, Export?}');
+    if (!isRecord(out) || !('Value' in out))
+      throw new TemplateError(at, 'expected {Value, Description?, Export?}');
     if (out.Condition !== undefined && !resolver.condition(out.Condition, `${at}.Condition`)) continue;
     let v: ReturnType<typeof evaluate>;
     try {
@@ -356,8 +442,16 @@ export async function deployStack(o: DeployOptions): Promise<DeployResult> {
       if (!o.dryRun || ![...refs].some((r) => pending.has(r))) throw err;
       v = UNKNOWN;
     }
-    const value = Array.isArray(v) ? v.join(',') : v === NO_VALUE || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-    const exportName = isRecord(out.Export) ? evaluate(out.Export.Name, resolver, `${at}.Export.Name`) : undefined;
+    const value = Array.isArray(v)
+      ? v.join(',')
+      : v === NO_VALUE || v === null
+        ? ''
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : String(v);
+    const exportName = isRecord(out.Export)
+      ? evaluate(out.Export.Name, resolver, `${at}.Export.Name`)
+      : undefined;
     outputs[key] = {
       value,
       ...(typeof out.Description === 'string' ? { description: out.Description } : {}),
@@ -394,7 +488,9 @@ export async function destroyStack(o: DestroyOptions): Promise<PlanStep[] | unde
   const deps = new Map(ids.map((id) => [id, new Set(state.resources[id]!.dependsOn)]));
   const steps: PlanStep[] = [];
   let accountId = '123456789012';
-  const m = /^arn:[^:]+:[^:]+:[^:]*:(\d{12}):/.exec(Object.values(state.resources).find((r) => r.physicalId.startsWith('arn:'))?.physicalId ?? '');
+  const m = /^arn:[^:]+:[^:]+:[^:]*:(\d{12}):/.exec(
+    Object.values(state.resources).find((r) => r.physicalId.startsWith('arn:'))?.physicalId ?? '',
+  );
   if (m) accountId = m[1]!;
   for (const id of orderByDependencies(ids, deps).reverse()) {
     const rs: ResourceState = state.resources[id]!;
@@ -413,7 +509,13 @@ export async function destroyStack(o: DestroyOptions): Promise<PlanStep[] | unde
       delete state.resources[id];
       o.store.save({ ...state, updatedAt: new Date().toISOString() });
     }
-    const step: PlanStep = { logicalId: id, type: rs.type, action: rs.mode === 'recorded' ? 'skip' : 'delete', note: rs.note, physicalId: rs.physicalId };
+    const step: PlanStep = {
+      logicalId: id,
+      type: rs.type,
+      action: rs.mode === 'recorded' ? 'skip' : 'delete',
+      note: rs.note,
+      physicalId: rs.physicalId,
+    };
     steps.push(step);
     o.onStep?.(step);
   }

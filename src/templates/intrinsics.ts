@@ -54,12 +54,18 @@ export function intrinsicName(node: unknown): string | undefined {
 function asString(v: Value | typeof NO_VALUE, path: string, what: string): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  throw new TemplateError(path, `${what} must be a string, got ${v === NO_VALUE ? 'AWS::NoValue' : describeValue(v)}`);
+  throw new TemplateError(
+    path,
+    `${what} must be a string, got ${v === NO_VALUE ? 'AWS::NoValue' : describeValue(v)}`,
+  );
 }
 
 function asList(v: Value | typeof NO_VALUE, path: string, what: string): Value[] {
   if (Array.isArray(v)) return v;
-  throw new TemplateError(path, `${what} must be a list, got ${v === NO_VALUE ? 'AWS::NoValue' : describeValue(v)}`);
+  throw new TemplateError(
+    path,
+    `${what} must be a list, got ${v === NO_VALUE ? 'AWS::NoValue' : describeValue(v)}`,
+  );
 }
 
 /** Evaluate `node` fully. */
@@ -86,7 +92,8 @@ export function evaluate(node: unknown, r: Resolver, path: string): Value | type
   const at = `${path}.${fn}`;
   switch (fn) {
     case 'Ref': {
-      if (typeof arg !== 'string') throw new TemplateError(at, `expected a parameter or resource name, got ${describeValue(arg)}`);
+      if (typeof arg !== 'string')
+        throw new TemplateError(at, `expected a parameter or resource name, got ${describeValue(arg)}`);
       return r.ref(arg, at);
     }
     case 'Condition':
@@ -100,13 +107,18 @@ export function evaluate(node: unknown, r: Resolver, path: string): Value | type
       } else parts = Array.isArray(arg) ? arg : [];
       if (parts.length !== 2) throw new TemplateError(at, 'expected [LogicalId, Attribute]');
       const attr = evaluate(parts[1], r, `${at}[1]`);
-      return r.getAtt(asString(parts[0] as Value, `${at}[0]`, 'the resource'), asString(attr, `${at}[1]`, 'the attribute'), at);
+      return r.getAtt(
+        asString(parts[0] as Value, `${at}[0]`, 'the resource'),
+        asString(attr, `${at}[1]`, 'the attribute'),
+        at,
+      );
     }
     case 'Fn::Sub': {
       let text: unknown;
       let vars: Record<string, Value> = {};
       if (Array.isArray(arg)) {
-        if (arg.length !== 2 || typeof arg[0] !== 'string' || !isRecord(arg[1])) throw new TemplateError(at, 'expected a string or [string, {Var: value}]');
+        if (arg.length !== 2 || typeof arg[0] !== 'string' || !isRecord(arg[1]))
+          throw new TemplateError(at, 'expected a string or [string, {Var: value}]');
         text = arg[0];
         for (const [k, v] of Object.entries(arg[1])) {
           const e = evaluate(v, r, `${at}[1].${k}`);
@@ -116,20 +128,23 @@ export function evaluate(node: unknown, r: Resolver, path: string): Value | type
         text = arg;
         vars = {};
       }
-      if (typeof text !== 'string') throw new TemplateError(at, `expected a string, got ${describeValue(text)}`);
+      if (typeof text !== 'string')
+        throw new TemplateError(at, `expected a string, got ${describeValue(text)}`);
       return text.replace(/\$\{([^}]*)\}/g, (_m, inner: string) => {
         if (inner.startsWith('!')) return `\${${inner.slice(1)}}`;
         const name = inner.trim();
         if (name in vars) return asString(vars[name]!, at, `\${${name}}`);
         const dot = name.indexOf('.');
-        if (dot > 0 && !name.startsWith('AWS::')) return asString(r.getAtt(name.slice(0, dot), name.slice(dot + 1), at), at, `\${${name}}`);
+        if (dot > 0 && !name.startsWith('AWS::'))
+          return asString(r.getAtt(name.slice(0, dot), name.slice(dot + 1), at), at, `\${${name}}`);
         const v = r.ref(name, at);
         if (Array.isArray(v)) return v.join(',');
         return asString(v, at, `\${${name}}`);
       });
     }
     case 'Fn::Join': {
-      if (!Array.isArray(arg) || arg.length !== 2) throw new TemplateError(at, 'expected [delimiter, [values]]');
+      if (!Array.isArray(arg) || arg.length !== 2)
+        throw new TemplateError(at, 'expected [delimiter, [values]]');
       const delim = asString(evaluate(arg[0], r, `${at}[0]`), `${at}[0]`, 'the delimiter');
       const items = asList(evaluate(arg[1], r, `${at}[1]`), `${at}[1]`, 'the values');
       return items.map((v, i) => asString(v, `${at}[1][${i}]`, 'each value')).join(delim);
@@ -138,49 +153,65 @@ export function evaluate(node: unknown, r: Resolver, path: string): Value | type
       if (!Array.isArray(arg) || arg.length !== 2) throw new TemplateError(at, 'expected [index, list]');
       const idx = Number(evaluate(arg[0], r, `${at}[0]`));
       const list = asList(evaluate(arg[1], r, `${at}[1]`), `${at}[1]`, 'the list');
-      if (!Number.isInteger(idx) || idx < 0 || idx >= list.length) throw new TemplateError(at, `index ${String(arg[0])} is out of range for a list of ${list.length}`);
+      if (!Number.isInteger(idx) || idx < 0 || idx >= list.length)
+        throw new TemplateError(at, `index ${String(arg[0])} is out of range for a list of ${list.length}`);
       return list[idx]!;
     }
     case 'Fn::Split': {
-      if (!Array.isArray(arg) || arg.length !== 2) throw new TemplateError(at, 'expected [delimiter, string]');
+      if (!Array.isArray(arg) || arg.length !== 2)
+        throw new TemplateError(at, 'expected [delimiter, string]');
       const delim = asString(evaluate(arg[0], r, `${at}[0]`), `${at}[0]`, 'the delimiter');
       const src = evaluate(arg[1], r, `${at}[1]`);
       return (Array.isArray(src) ? src.join(',') : asString(src, `${at}[1]`, 'the source')).split(delim);
     }
     case 'Fn::If': {
-      if (!Array.isArray(arg) || arg.length !== 3 || typeof arg[0] !== 'string') throw new TemplateError(at, 'expected [ConditionName, valueIfTrue, valueIfFalse]');
-      return r.condition(arg[0], `${at}[0]`) ? evaluate(arg[1], r, `${at}[1]`) : evaluate(arg[2], r, `${at}[2]`);
+      if (!Array.isArray(arg) || arg.length !== 3 || typeof arg[0] !== 'string')
+        throw new TemplateError(at, 'expected [ConditionName, valueIfTrue, valueIfFalse]');
+      return r.condition(arg[0], `${at}[0]`)
+        ? evaluate(arg[1], r, `${at}[1]`)
+        : evaluate(arg[2], r, `${at}[2]`);
     }
     case 'Fn::Equals': {
       if (!Array.isArray(arg) || arg.length !== 2) throw new TemplateError(at, 'expected [value1, value2]');
       const a = evaluate(arg[0], r, `${at}[0]`);
       const b = evaluate(arg[1], r, `${at}[1]`);
-      return JSON.stringify(typeof a === 'number' ? String(a) : a) === JSON.stringify(typeof b === 'number' ? String(b) : b);
+      return (
+        JSON.stringify(typeof a === 'number' ? String(a) : a) ===
+        JSON.stringify(typeof b === 'number' ? String(b) : b)
+      );
     }
     case 'Fn::And':
     case 'Fn::Or': {
-      if (!Array.isArray(arg) || arg.length < 2 || arg.length > 10) throw new TemplateError(at, 'expected a list of 2 to 10 conditions');
+      if (!Array.isArray(arg) || arg.length < 2 || arg.length > 10)
+        throw new TemplateError(at, 'expected a list of 2 to 10 conditions');
       const vals = arg.map((c, i) => evaluate(c, r, `${at}[${i}]`));
       vals.forEach((v, i) => {
-        if (typeof v !== 'boolean') throw new TemplateError(`${at}[${i}]`, `expected a condition, got ${describeValue(v)}`);
+        if (typeof v !== 'boolean')
+          throw new TemplateError(`${at}[${i}]`, `expected a condition, got ${describeValue(v)}`);
       });
       return fn === 'Fn::And' ? vals.every(Boolean) : vals.some(Boolean);
     }
     case 'Fn::Not': {
       if (!Array.isArray(arg) || arg.length !== 1) throw new TemplateError(at, 'expected [condition]');
       const v = evaluate(arg[0], r, `${at}[0]`);
-      if (typeof v !== 'boolean') throw new TemplateError(`${at}[0]`, `expected a condition, got ${describeValue(v)}`);
+      if (typeof v !== 'boolean')
+        throw new TemplateError(`${at}[0]`, `expected a condition, got ${describeValue(v)}`);
       return !v;
     }
     case 'Fn::FindInMap': {
-      if (!Array.isArray(arg) || arg.length < 3) throw new TemplateError(at, 'expected [MapName, TopLevelKey, SecondLevelKey]');
-      const [m, t, s] = arg.slice(0, 3).map((x, i) => asString(evaluate(x, r, `${at}[${i}]`), `${at}[${i}]`, 'each key'));
+      if (!Array.isArray(arg) || arg.length < 3)
+        throw new TemplateError(at, 'expected [MapName, TopLevelKey, SecondLevelKey]');
+      const [m, t, s] = arg
+        .slice(0, 3)
+        .map((x, i) => asString(evaluate(x, r, `${at}[${i}]`), `${at}[${i}]`, 'each key'));
       return r.findInMap(m!, t!, s!, at);
     }
     case 'Fn::Base64':
       return Buffer.from(asString(evaluate(arg, r, at), at, 'the value')).toString('base64');
     case 'Fn::GetAZs': {
-      const region = (arg === '' || arg === undefined ? r.region : asString(evaluate(arg, r, at), at, 'the region')) || r.region;
+      const region =
+        (arg === '' || arg === undefined ? r.region : asString(evaluate(arg, r, at), at, 'the region')) ||
+        r.region;
       return ['a', 'b', 'c'].map((z) => `${region}${z}`);
     }
     case 'Fn::ImportValue':
@@ -200,7 +231,11 @@ export function evaluate(node: unknown, r: Resolver, path: string): Value | type
  * Logical ids that `node` refers to (Ref, Fn::GetAtt, Fn::Sub variables), following only the taken
  * branch of Fn::If. Used for dependency order.
  */
-export function referencedNames(node: unknown, condition: (name: string) => boolean, out = new Set<string>()): Set<string> {
+export function referencedNames(
+  node: unknown,
+  condition: (name: string) => boolean,
+  out = new Set<string>(),
+): Set<string> {
   if (Array.isArray(node)) {
     for (const x of node) referencedNames(x, condition, out);
     return out;
@@ -231,7 +266,8 @@ export function referencedNames(node: unknown, condition: (name: string) => bool
       return out;
     }
     case 'Fn::If':
-      if (Array.isArray(arg) && arg.length === 3 && typeof arg[0] === 'string') referencedNames(condition(arg[0]) ? arg[1] : arg[2], condition, out);
+      if (Array.isArray(arg) && arg.length === 3 && typeof arg[0] === 'string')
+        referencedNames(condition(arg[0]) ? arg[1] : arg[2], condition, out);
       return out;
     default:
       for (const v of Object.values(node)) referencedNames(v, condition, out);

@@ -8,21 +8,74 @@ import { NO_VALUE, type Value } from './intrinsics.js';
 import { describeValue, isRecord, TemplateError } from './template-error.js';
 
 const INT_KEYS = new Set([
-  'Priority', 'Order', 'MinvCpus', 'MaxvCpus', 'DesiredvCpus', 'BidPercentage', 'UnmanagedvCpus', 'Memory', 'Attempts',
-  'AttemptDurationSeconds', 'SchedulingPriority', 'TotalQuantity', 'ShareDecaySeconds', 'ComputeReservation', 'HardLimit',
-  'SoftLimit', 'SharedMemorySize', 'Swappiness', 'MaxSwap', 'MaxTimeSeconds', 'NumNodes', 'MainNode', 'TransitEncryptionPort',
-  'RetentionInDays', 'Size', 'JobExecutionTimeoutMinutes', 'Quantity', 'SizeInGiB',
+  'Priority',
+  'Order',
+  'MinvCpus',
+  'MaxvCpus',
+  'DesiredvCpus',
+  'BidPercentage',
+  'UnmanagedvCpus',
+  'Memory',
+  'Attempts',
+  'AttemptDurationSeconds',
+  'SchedulingPriority',
+  'TotalQuantity',
+  'ShareDecaySeconds',
+  'ComputeReservation',
+  'HardLimit',
+  'SoftLimit',
+  'SharedMemorySize',
+  'Swappiness',
+  'MaxSwap',
+  'MaxTimeSeconds',
+  'NumNodes',
+  'MainNode',
+  'TransitEncryptionPort',
+  'RetentionInDays',
+  'Size',
+  'JobExecutionTimeoutMinutes',
+  'Quantity',
+  'SizeInGiB',
 ]);
 const NUMBER_KEYS = new Set(['WeightFactor', 'Vcpus']);
 const BOOL_KEYS = new Set([
-  'PropagateTags', 'Privileged', 'ReadonlyRootFilesystem', 'ReadOnly', 'InitProcessEnabled', 'UpdateToLatestImageVersion',
-  'TerminateJobsOnUpdate', 'ReplaceComputeEnvironment', 'HostNetwork', 'ShareProcessNamespace', 'Essential', 'RunAsNonRoot',
-  'SkipDeregisterOnUpdate', 'Optional', 'EnableExecuteCommand',
+  'PropagateTags',
+  'Privileged',
+  'ReadonlyRootFilesystem',
+  'ReadOnly',
+  'InitProcessEnabled',
+  'UpdateToLatestImageVersion',
+  'TerminateJobsOnUpdate',
+  'ReplaceComputeEnvironment',
+  'HostNetwork',
+  'ShareProcessNamespace',
+  'Essential',
+  'RunAsNonRoot',
+  'SkipDeregisterOnUpdate',
+  'Optional',
+  'EnableExecuteCommand',
 ]);
 /** Properties whose value is a free-form map: keys are kept as written. */
-const MAP_KEYS = new Set(['Tags', 'Parameters', 'Options', 'Labels', 'Annotations', 'Limits', 'Requests', 'DockerLabels']);
+const MAP_KEYS = new Set([
+  'Tags',
+  'Parameters',
+  'Options',
+  'Labels',
+  'Annotations',
+  'Limits',
+  'Requests',
+  'DockerLabels',
+]);
 /** Lists of strings (numbers given in the template become strings). */
-const STRING_LIST_KEYS = new Set(['Command', 'InstanceTypes', 'Subnets', 'SecurityGroupIds', 'PlatformCapabilities', 'Args', 'EntryPoint']);
+const STRING_LIST_KEYS = new Set([
+  'Command',
+  'InstanceTypes',
+  'Subnets',
+  'SecurityGroupIds',
+  'PlatformCapabilities',
+  'Args',
+  'EntryPoint',
+]);
 
 function lowerFirst(k: string): string {
   return k.charAt(0).toLowerCase() + k.slice(1);
@@ -30,13 +83,15 @@ function lowerFirst(k: string): string {
 
 export function toInt(v: unknown, path: string): number {
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TemplateError(path, `expected integer, got ${describeValue(v)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n))
+    throw new TemplateError(path, `expected integer, got ${describeValue(v)}`);
   return n;
 }
 
 function toNumber(v: unknown, path: string): number {
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n)) throw new TemplateError(path, `expected number, got ${describeValue(v)}`);
+  if (typeof n !== 'number' || !Number.isFinite(n))
+    throw new TemplateError(path, `expected number, got ${describeValue(v)}`);
   return n;
 }
 
@@ -65,7 +120,8 @@ export function convert(key: string, v: unknown, path: string): unknown {
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scalarString(x, `${path}.${k}`)]));
   }
   if (STRING_LIST_KEYS.has(key)) {
-    if (!Array.isArray(v)) throw new TemplateError(path, `expected a list of strings, got ${describeValue(v)}`);
+    if (!Array.isArray(v))
+      throw new TemplateError(path, `expected a list of strings, got ${describeValue(v)}`);
     return v.map((x, i) => scalarString(x, `${path}[${i}]`));
   }
   if (Array.isArray(v)) return v.map((x, i) => convertObjectish(x, `${path}[${i}]`));
@@ -91,7 +147,11 @@ export interface PropertySpec {
 }
 
 /** Check the top-level properties of a resource and convert them to API input. */
-export function mapProperties(props: Record<string, Value>, spec: PropertySpec, path: string): Record<string, unknown> {
+export function mapProperties(
+  props: Record<string, Value>,
+  spec: PropertySpec,
+  path: string,
+): Record<string, unknown> {
   for (const r of spec.required ?? []) {
     if (props[r] === undefined) throw new TemplateError(`${path}.${r}`, 'required property is missing');
   }
@@ -110,7 +170,10 @@ export function mapProperties(props: Record<string, Value>, spec: PropertySpec, 
     let cur: unknown = props;
     for (const p of parts) cur = isRecord(cur) ? cur[p] : undefined;
     if (cur !== undefined && (typeof cur !== 'string' || !values.includes(cur.toUpperCase()))) {
-      throw new TemplateError(`${path}.${dotted}`, `expected one of ${values.join(', ')}, got ${describeValue(cur)}`);
+      throw new TemplateError(
+        `${path}.${dotted}`,
+        `expected one of ${values.join(', ')}, got ${describeValue(cur)}`,
+      );
     }
   }
   return out;

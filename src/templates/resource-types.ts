@@ -65,12 +65,19 @@ export function generatedName(stack: string, logicalId: string, max = 128): stri
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function waitUntil<T>(what: string, ctx: HandlerContext, probe: () => Promise<T | undefined>): Promise<T> {
+async function waitUntil<T>(
+  what: string,
+  ctx: HandlerContext,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
   const deadline = Date.now() + ctx.waitTimeoutMs;
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${Math.round(ctx.waitTimeoutMs / 1000)}s waiting for ${what} (Resources.${ctx.logicalId})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Timed out after ${Math.round(ctx.waitTimeoutMs / 1000)}s waiting for ${what} (Resources.${ctx.logicalId})`,
+      );
     await sleep(ctx.pollMs);
   }
 }
@@ -91,30 +98,72 @@ function oldProps(old: unknown): Record<string, Value> {
 
 const CE_SPEC: PropertySpec = {
   required: ['Type'],
-  allowed: ['ComputeEnvironmentName', 'Type', 'State', 'ComputeResources', 'ServiceRole', 'UnmanagedvCpus', 'Tags', 'EksConfiguration', 'UpdatePolicy', 'Context'],
+  allowed: [
+    'ComputeEnvironmentName',
+    'Type',
+    'State',
+    'ComputeResources',
+    'ServiceRole',
+    'UnmanagedvCpus',
+    'Tags',
+    'EksConfiguration',
+    'UpdatePolicy',
+    'Context',
+  ],
   cfnOnly: ['ReplaceComputeEnvironment'],
-  enums: { Type: ['MANAGED', 'UNMANAGED'], State: ['ENABLED', 'DISABLED'], 'ComputeResources.Type': ['EC2', 'SPOT', 'FARGATE', 'FARGATE_SPOT'] },
+  enums: {
+    Type: ['MANAGED', 'UNMANAGED'],
+    State: ['ENABLED', 'DISABLED'],
+    'ComputeResources.Type': ['EC2', 'SPOT', 'FARGATE', 'FARGATE_SPOT'],
+  },
 };
 
-const CR_UPDATABLE = ['minvCpus', 'maxvCpus', 'desiredvCpus', 'subnets', 'securityGroupIds', 'allocationStrategy', 'instanceTypes', 'ec2KeyPair', 'instanceRole', 'tags', 'placementGroup', 'bidPercentage', 'launchTemplate', 'ec2Configuration', 'updateToLatestImageVersion', 'type', 'imageId'];
+const CR_UPDATABLE = [
+  'minvCpus',
+  'maxvCpus',
+  'desiredvCpus',
+  'subnets',
+  'securityGroupIds',
+  'allocationStrategy',
+  'instanceTypes',
+  'ec2KeyPair',
+  'instanceRole',
+  'tags',
+  'placementGroup',
+  'bidPercentage',
+  'launchTemplate',
+  'ec2Configuration',
+  'updateToLatestImageVersion',
+  'type',
+  'imageId',
+];
 
-function ceInput(props: Record<string, Value>, ctx: Pick<HandlerContext, 'path' | 'stackName' | 'logicalId'>): Record<string, unknown> {
+function ceInput(
+  props: Record<string, Value>,
+  ctx: Pick<HandlerContext, 'path' | 'stackName' | 'logicalId'>,
+): Record<string, unknown> {
   const input = mapProperties(props, CE_SPEC, ctx.path);
   input.computeEnvironmentName ??= generatedName(ctx.stackName, ctx.logicalId);
   input.type = String(input.type).toUpperCase();
-  if (input.type === 'MANAGED' && !isRecord(input.computeResources)) throw new TemplateError(`${ctx.path}.ComputeResources`, 'required for a MANAGED compute environment');
+  if (input.type === 'MANAGED' && !isRecord(input.computeResources))
+    throw new TemplateError(`${ctx.path}.ComputeResources`, 'required for a MANAGED compute environment');
   const cr = input.computeResources;
   if (isRecord(cr)) {
-    if (cr.maxvCpus === undefined) throw new TemplateError(`${ctx.path}.ComputeResources.MaxvCpus`, 'required property is missing');
+    if (cr.maxvCpus === undefined)
+      throw new TemplateError(`${ctx.path}.ComputeResources.MaxvCpus`, 'required property is missing');
     if (typeof cr.minvCpus === 'number' && typeof cr.maxvCpus === 'number' && cr.minvCpus > cr.maxvCpus) {
-      throw new TemplateError(`${ctx.path}.ComputeResources.MinvCpus`, `must not exceed MaxvCpus (${cr.minvCpus} > ${cr.maxvCpus})`);
+      throw new TemplateError(
+        `${ctx.path}.ComputeResources.MinvCpus`,
+        `must not exceed MaxvCpus (${cr.minvCpus} > ${cr.maxvCpus})`,
+      );
     }
   }
   return input;
 }
 
 async function describeCe(ctx: HandlerContext, arn: string) {
-  return (await ctx.client.batch.describeComputeEnvironments({ computeEnvironments: [arn] })).computeEnvironments?.[0];
+  return (await ctx.client.batch.describeComputeEnvironments({ computeEnvironments: [arn] }))
+    .computeEnvironments?.[0];
 }
 
 async function waitCeSettled(ctx: HandlerContext, arn: string): Promise<void> {
@@ -122,7 +171,10 @@ async function waitCeSettled(ctx: HandlerContext, arn: string): Promise<void> {
     const d = await describeCe(ctx, arn);
     return d && d.status !== 'CREATING' && d.status !== 'UPDATING' ? d : undefined;
   });
-  if (ce.status === 'INVALID') throw new Error(`Compute environment ${ce.computeEnvironmentName} is INVALID: ${ce.statusReason ?? 'no reason given'}`);
+  if (ce.status === 'INVALID')
+    throw new Error(
+      `Compute environment ${ce.computeEnvironmentName} is INVALID: ${ce.statusReason ?? 'no reason given'}`,
+    );
 }
 
 const computeEnvironment: ResourceHandler = {
@@ -134,12 +186,19 @@ const computeEnvironment: ResourceHandler = {
     const res = await ctx.client.batch.createComputeEnvironment(input as never);
     const arn = res.computeEnvironmentArn!;
     await waitCeSettled(ctx, arn);
-    return { physicalId: arn, attributes: { ComputeEnvironmentArn: arn, ComputeEnvironmentName: res.computeEnvironmentName! } };
+    return {
+      physicalId: arn,
+      attributes: { ComputeEnvironmentArn: arn, ComputeEnvironmentName: res.computeEnvironmentName! },
+    };
   },
   needsReplacement(old, props) {
     const o = oldProps(old);
     const cr = (p: Record<string, Value>) => (isRecord(p.ComputeResources) ? p.ComputeResources : {});
-    return !same(o.ComputeEnvironmentName, props.ComputeEnvironmentName) || !same(o.Type, props.Type) || !same(cr(o).Type, cr(props).Type);
+    return (
+      !same(o.ComputeEnvironmentName, props.ComputeEnvironmentName) ||
+      !same(o.Type, props.Type) ||
+      !same(cr(o).Type, cr(props).Type)
+    );
   },
   async update(old, props, ctx) {
     if (this.needsReplacement(old.properties, props)) return 'replace';
@@ -159,8 +218,22 @@ const computeEnvironment: ResourceHandler = {
       await ctx.client.batch.updateComputeEnvironment(update as never);
       await waitCeSettled(ctx, old.physicalId);
     }
-    if (!same(before.tags, after.tags) && after.tags) await ctx.client.batch.tagResource({ resourceArn: old.physicalId, tags: after.tags as Record<string, string> });
-    return { physicalId: old.physicalId, attributes: old.attributes, detail: `updated in place (${Object.keys(update).filter((k) => k !== 'computeEnvironment').concat(Object.keys(cr).map((k) => `computeResources.${k}`)).filter((k) => k !== 'computeResources').join(', ') || 'tags'})` };
+    if (!same(before.tags, after.tags) && after.tags)
+      await ctx.client.batch.tagResource({
+        resourceArn: old.physicalId,
+        tags: after.tags as Record<string, string>,
+      });
+    return {
+      physicalId: old.physicalId,
+      attributes: old.attributes,
+      detail: `updated in place (${
+        Object.keys(update)
+          .filter((k) => k !== 'computeEnvironment')
+          .concat(Object.keys(cr).map((k) => `computeResources.${k}`))
+          .filter((k) => k !== 'computeResources')
+          .join(', ') || 'tags'
+      })`,
+    };
   },
   async delete(state, ctx) {
     const arn = state.physicalId;
@@ -172,7 +245,9 @@ const computeEnvironment: ResourceHandler = {
       await waitCeSettled(ctx, arn);
     }
     await ctx.client.batch.deleteComputeEnvironment({ computeEnvironment: arn });
-    await waitUntil('the compute environment to be deleted', ctx, async () => ((await describeCe(ctx, arn)) ? undefined : true));
+    await waitUntil('the compute environment to be deleted', ctx, async () =>
+      (await describeCe(ctx, arn)) ? undefined : true,
+    );
   },
 };
 
@@ -180,11 +255,24 @@ const computeEnvironment: ResourceHandler = {
 
 const JQ_SPEC: PropertySpec = {
   required: ['Priority'],
-  allowed: ['JobQueueName', 'Priority', 'State', 'ComputeEnvironmentOrder', 'SchedulingPolicyArn', 'JobStateTimeLimitActions', 'ServiceEnvironmentOrder', 'JobQueueType', 'Tags'],
+  allowed: [
+    'JobQueueName',
+    'Priority',
+    'State',
+    'ComputeEnvironmentOrder',
+    'SchedulingPolicyArn',
+    'JobStateTimeLimitActions',
+    'ServiceEnvironmentOrder',
+    'JobQueueType',
+    'Tags',
+  ],
   enums: { State: ['ENABLED', 'DISABLED'] },
 };
 
-function jqInput(props: Record<string, Value>, ctx: Pick<HandlerContext, 'path' | 'stackName' | 'logicalId'>): Record<string, unknown> {
+function jqInput(
+  props: Record<string, Value>,
+  ctx: Pick<HandlerContext, 'path' | 'stackName' | 'logicalId'>,
+): Record<string, unknown> {
   const input = mapProperties(props, JQ_SPEC, ctx.path);
   input.jobQueueName ??= generatedName(ctx.stackName, ctx.logicalId);
   if (props.ComputeEnvironmentOrder === undefined && props.ServiceEnvironmentOrder === undefined) {
@@ -192,8 +280,16 @@ function jqInput(props: Record<string, Value>, ctx: Pick<HandlerContext, 'path' 
   }
   if (Array.isArray(props.ComputeEnvironmentOrder)) {
     props.ComputeEnvironmentOrder.forEach((o, i) => {
-      if (!isRecord(o) || o.Order === undefined) throw new TemplateError(`${ctx.path}.ComputeEnvironmentOrder[${i}].Order`, 'required property is missing');
-      if (o.ComputeEnvironment === undefined) throw new TemplateError(`${ctx.path}.ComputeEnvironmentOrder[${i}].ComputeEnvironment`, 'required property is missing');
+      if (!isRecord(o) || o.Order === undefined)
+        throw new TemplateError(
+          `${ctx.path}.ComputeEnvironmentOrder[${i}].Order`,
+          'required property is missing',
+        );
+      if (o.ComputeEnvironment === undefined)
+        throw new TemplateError(
+          `${ctx.path}.ComputeEnvironmentOrder[${i}].ComputeEnvironment`,
+          'required property is missing',
+        );
     });
   }
   return input;
@@ -208,7 +304,8 @@ async function waitJqSettled(ctx: HandlerContext, arn: string): Promise<void> {
     const d = await describeJq(ctx, arn);
     return d && d.status !== 'CREATING' && d.status !== 'UPDATING' ? d : undefined;
   });
-  if (q.status === 'INVALID') throw new Error(`Job queue ${q.jobQueueName} is INVALID: ${q.statusReason ?? 'no reason given'}`);
+  if (q.status === 'INVALID')
+    throw new Error(`Job queue ${q.jobQueueName} is INVALID: ${q.statusReason ?? 'no reason given'}`);
 }
 
 const jobQueue: ResourceHandler = {
@@ -218,15 +315,27 @@ const jobQueue: ResourceHandler = {
   async create(props, ctx) {
     const res = await ctx.client.batch.createJobQueue(jqInput(props, ctx) as never);
     await waitJqSettled(ctx, res.jobQueueArn!);
-    return { physicalId: res.jobQueueArn!, attributes: { JobQueueArn: res.jobQueueArn!, JobQueueName: res.jobQueueName! } };
+    return {
+      physicalId: res.jobQueueArn!,
+      attributes: { JobQueueArn: res.jobQueueArn!, JobQueueName: res.jobQueueName! },
+    };
   },
-  needsReplacement: (old, props) => !same(oldProps(old).JobQueueName, props.JobQueueName) || !same(oldProps(old).JobQueueType, props.JobQueueType),
+  needsReplacement: (old, props) =>
+    !same(oldProps(old).JobQueueName, props.JobQueueName) ||
+    !same(oldProps(old).JobQueueType, props.JobQueueType),
   async update(old, props, ctx) {
     if (this.needsReplacement(old.properties, props)) return 'replace';
     const before = jqInput(oldProps(old.properties), ctx);
     const after = jqInput(props, ctx);
     const update: Record<string, unknown> = { jobQueue: old.physicalId };
-    for (const k of ['priority', 'state', 'computeEnvironmentOrder', 'schedulingPolicyArn', 'jobStateTimeLimitActions', 'serviceEnvironmentOrder'] as const) {
+    for (const k of [
+      'priority',
+      'state',
+      'computeEnvironmentOrder',
+      'schedulingPolicyArn',
+      'jobStateTimeLimitActions',
+      'serviceEnvironmentOrder',
+    ] as const) {
       if (!same(before[k], after[k]) && after[k] !== undefined) update[k] = after[k];
     }
     if (before.state !== undefined && after.state === undefined) update.state = 'ENABLED';
@@ -234,8 +343,20 @@ const jobQueue: ResourceHandler = {
       await ctx.client.batch.updateJobQueue(update as never);
       await waitJqSettled(ctx, old.physicalId);
     }
-    if (!same(before.tags, after.tags) && after.tags) await ctx.client.batch.tagResource({ resourceArn: old.physicalId, tags: after.tags as Record<string, string> });
-    return { physicalId: old.physicalId, attributes: old.attributes, detail: `updated in place (${Object.keys(update).filter((k) => k !== 'jobQueue').join(', ') || 'tags'})` };
+    if (!same(before.tags, after.tags) && after.tags)
+      await ctx.client.batch.tagResource({
+        resourceArn: old.physicalId,
+        tags: after.tags as Record<string, string>,
+      });
+    return {
+      physicalId: old.physicalId,
+      attributes: old.attributes,
+      detail: `updated in place (${
+        Object.keys(update)
+          .filter((k) => k !== 'jobQueue')
+          .join(', ') || 'tags'
+      })`,
+    };
   },
   async delete(state, ctx) {
     const arn = state.physicalId;
@@ -247,7 +368,9 @@ const jobQueue: ResourceHandler = {
       await waitJqSettled(ctx, arn);
     }
     await ctx.client.batch.deleteJobQueue({ jobQueue: arn });
-    await waitUntil('the job queue to be deleted', ctx, async () => ((await describeJq(ctx, arn)) ? undefined : true));
+    await waitUntil('the job queue to be deleted', ctx, async () =>
+      (await describeJq(ctx, arn)) ? undefined : true,
+    );
   },
 };
 
@@ -256,27 +379,58 @@ const jobQueue: ResourceHandler = {
 const JD_SPEC: PropertySpec = {
   required: ['Type'],
   allowed: [
-    'JobDefinitionName', 'Type', 'Parameters', 'ContainerProperties', 'NodeProperties', 'EksProperties', 'EcsProperties', 'RetryStrategy',
-    'Timeout', 'PlatformCapabilities', 'PropagateTags', 'SchedulingPriority', 'Tags', 'ConsumableResourceProperties',
+    'JobDefinitionName',
+    'Type',
+    'Parameters',
+    'ContainerProperties',
+    'NodeProperties',
+    'EksProperties',
+    'EcsProperties',
+    'RetryStrategy',
+    'Timeout',
+    'PlatformCapabilities',
+    'PropagateTags',
+    'SchedulingPriority',
+    'Tags',
+    'ConsumableResourceProperties',
   ],
   cfnOnly: ['ResourceRetentionPolicy'],
   enums: { Type: ['CONTAINER', 'MULTINODE'] },
 };
 
-function jdInput(props: Record<string, Value>, ctx: Pick<HandlerContext, 'path' | 'stackName' | 'logicalId'>): Record<string, unknown> {
+function jdInput(
+  props: Record<string, Value>,
+  ctx: Pick<HandlerContext, 'path' | 'stackName' | 'logicalId'>,
+): Record<string, unknown> {
   const input = mapProperties(props, JD_SPEC, ctx.path);
   input.jobDefinitionName ??= generatedName(ctx.stackName, ctx.logicalId);
   input.type = String(input.type).toLowerCase();
-  if (input.type === 'container' && !input.containerProperties && !input.eksProperties && !input.ecsProperties) {
-    throw new TemplateError(`${ctx.path}.ContainerProperties`, 'required for a container job definition (or EksProperties / EcsProperties)');
+  if (
+    input.type === 'container' &&
+    !input.containerProperties &&
+    !input.eksProperties &&
+    !input.ecsProperties
+  ) {
+    throw new TemplateError(
+      `${ctx.path}.ContainerProperties`,
+      'required for a container job definition (or EksProperties / EcsProperties)',
+    );
   }
   const cp = props.ContainerProperties;
-  if (isRecord(cp) && cp.Image === undefined) throw new TemplateError(`${ctx.path}.ContainerProperties.Image`, 'required property is missing');
+  if (isRecord(cp) && cp.Image === undefined)
+    throw new TemplateError(`${ctx.path}.ContainerProperties.Image`, 'required property is missing');
   const rs = props.RetryStrategy;
   if (isRecord(rs) && Array.isArray(rs.EvaluateOnExit)) {
     rs.EvaluateOnExit.forEach((e, i) => {
-      if (!isRecord(e) || typeof e.Action !== 'string' || !['RETRY', 'EXIT'].includes(e.Action.toUpperCase())) {
-        throw new TemplateError(`${ctx.path}.RetryStrategy.EvaluateOnExit[${i}].Action`, 'expected RETRY or EXIT');
+      if (
+        !isRecord(e) ||
+        typeof e.Action !== 'string' ||
+        !['RETRY', 'EXIT'].includes(e.Action.toUpperCase())
+      ) {
+        throw new TemplateError(
+          `${ctx.path}.RetryStrategy.EvaluateOnExit[${i}].Action`,
+          'expected RETRY or EXIT',
+        );
       }
     });
   }
@@ -292,24 +446,38 @@ const jobDefinition: ResourceHandler = {
     const res = await ctx.client.batch.registerJobDefinition(jdInput(props, ctx) as never);
     return {
       physicalId: res.jobDefinitionArn!,
-      attributes: { JobDefinitionArn: res.jobDefinitionArn!, JobDefinitionName: res.jobDefinitionName!, Revision: String(res.revision) },
+      attributes: {
+        JobDefinitionArn: res.jobDefinitionArn!,
+        JobDefinitionName: res.jobDefinitionName!,
+        Revision: String(res.revision),
+      },
       detail: `revision ${res.revision}`,
     };
   },
   needsReplacement: () => false,
   async update(old, props, ctx) {
     const res = await ctx.client.batch.registerJobDefinition(jdInput(props, ctx) as never);
-    const keep = isRecord(props.ResourceRetentionPolicy) && (props.ResourceRetentionPolicy.SkipDeregisterOnUpdate === true || props.ResourceRetentionPolicy.SkipDeregisterOnUpdate === 'true');
-    if (!keep && old.physicalId !== res.jobDefinitionArn) await ctx.client.batch.deregisterJobDefinition({ jobDefinition: old.physicalId });
+    const keep =
+      isRecord(props.ResourceRetentionPolicy) &&
+      (props.ResourceRetentionPolicy.SkipDeregisterOnUpdate === true ||
+        props.ResourceRetentionPolicy.SkipDeregisterOnUpdate === 'true');
+    if (!keep && old.physicalId !== res.jobDefinitionArn)
+      await ctx.client.batch.deregisterJobDefinition({ jobDefinition: old.physicalId });
     return {
       physicalId: res.jobDefinitionArn!,
-      attributes: { JobDefinitionArn: res.jobDefinitionArn!, JobDefinitionName: res.jobDefinitionName!, Revision: String(res.revision) },
+      attributes: {
+        JobDefinitionArn: res.jobDefinitionArn!,
+        JobDefinitionName: res.jobDefinitionName!,
+        Revision: String(res.revision),
+      },
       detail: `new revision ${res.revision}${keep ? '' : `; revision ${old.attributes.Revision ?? '?'} deregistered`}`,
     };
   },
   async delete(state, ctx) {
-    const d = (await ctx.client.batch.describeJobDefinitions({ jobDefinitions: [state.physicalId] })).jobDefinitions?.[0];
-    if (d && d.status !== 'INACTIVE') await ctx.client.batch.deregisterJobDefinition({ jobDefinition: state.physicalId });
+    const d = (await ctx.client.batch.describeJobDefinitions({ jobDefinitions: [state.physicalId] }))
+      .jobDefinitions?.[0];
+    if (d && d.status !== 'INACTIVE')
+      await ctx.client.batch.deregisterJobDefinition({ jobDefinition: state.physicalId });
   },
 };
 
@@ -331,8 +499,15 @@ const schedulingPolicy: ResourceHandler = {
   async update(old, props, ctx) {
     if (this.needsReplacement(old.properties, props)) return 'replace';
     const input = mapProperties(props, SP_SPEC, ctx.path);
-    await ctx.client.batch.updateSchedulingPolicy({ arn: old.physicalId, ...(input.fairsharePolicy ? { fairsharePolicy: input.fairsharePolicy as never } : {}) });
-    return { physicalId: old.physicalId, attributes: old.attributes, detail: 'updated in place (fairsharePolicy)' };
+    await ctx.client.batch.updateSchedulingPolicy({
+      arn: old.physicalId,
+      ...(input.fairsharePolicy ? { fairsharePolicy: input.fairsharePolicy as never } : {}),
+    });
+    return {
+      physicalId: old.physicalId,
+      attributes: old.attributes,
+      detail: 'updated in place (fairsharePolicy)',
+    };
   },
   async delete(state, ctx) {
     try {
@@ -359,14 +534,27 @@ const consumableResource: ResourceHandler = {
     const input = mapProperties(props, CR_SPEC, ctx.path);
     input.consumableResourceName ??= generatedName(ctx.stackName, ctx.logicalId);
     const res = await ctx.client.batch.createConsumableResource(input as never);
-    return { physicalId: res.consumableResourceArn!, attributes: { ConsumableResourceArn: res.consumableResourceArn!, CreatedAt: String(Date.now()) } };
+    return {
+      physicalId: res.consumableResourceArn!,
+      attributes: { ConsumableResourceArn: res.consumableResourceArn!, CreatedAt: String(Date.now()) },
+    };
   },
-  needsReplacement: (old, props) => !same(oldProps(old).ConsumableResourceName, props.ConsumableResourceName) || !same(oldProps(old).ResourceType, props.ResourceType),
+  needsReplacement: (old, props) =>
+    !same(oldProps(old).ConsumableResourceName, props.ConsumableResourceName) ||
+    !same(oldProps(old).ResourceType, props.ResourceType),
   async update(old, props, ctx) {
     if (this.needsReplacement(old.properties, props)) return 'replace';
     const input = mapProperties(props, CR_SPEC, ctx.path);
-    await ctx.client.batch.updateConsumableResource({ consumableResource: old.physicalId, operation: 'SET', quantity: input.totalQuantity as number });
-    return { physicalId: old.physicalId, attributes: old.attributes, detail: `updated in place (totalQuantity ${String(input.totalQuantity)})` };
+    await ctx.client.batch.updateConsumableResource({
+      consumableResource: old.physicalId,
+      operation: 'SET',
+      quantity: input.totalQuantity as number,
+    });
+    return {
+      physicalId: old.physicalId,
+      attributes: old.attributes,
+      detail: `updated in place (totalQuantity ${String(input.totalQuantity)})`,
+    };
   },
   async delete(state, ctx) {
     try {
@@ -379,10 +567,26 @@ const consumableResource: ResourceHandler = {
 
 // ---------------------------------------------------------------- AWS::Logs::LogGroup
 
-const LG_SPEC: PropertySpec = { allowed: ['LogGroupName', 'RetentionInDays', 'KmsKeyId', 'LogGroupClass', 'Tags', 'DataProtectionPolicy', 'FieldIndexPolicies', 'ResourcePolicyDocument'] };
-const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const LG_SPEC: PropertySpec = {
+  allowed: [
+    'LogGroupName',
+    'RetentionInDays',
+    'KmsKeyId',
+    'LogGroupClass',
+    'Tags',
+    'DataProtectionPolicy',
+    'FieldIndexPolicies',
+    'ResourcePolicyDocument',
+  ],
+};
+const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
-function lgInput(props: Record<string, Value>, ctx: Pick<HandlerContext, 'path' | 'stackName' | 'logicalId'>): { name: string; retention?: number; tags?: Record<string, string>; cls?: string } {
+function lgInput(
+  props: Record<string, Value>,
+  ctx: Pick<HandlerContext, 'path' | 'stackName' | 'logicalId'>,
+): { name: string; retention?: number; tags?: Record<string, string>; cls?: string } {
   // Logs Tags are a list of {Key, Value}; validate the rest through the generic mapper.
   const { Tags, ...rest } = props;
   const input = mapProperties(rest, LG_SPEC, ctx.path);
@@ -391,12 +595,17 @@ function lgInput(props: Record<string, Value>, ctx: Pick<HandlerContext, 'path' 
     if (!Array.isArray(Tags)) throw new TemplateError(`${ctx.path}.Tags`, 'expected a list of {Key, Value}');
     tags = {};
     Tags.forEach((t, i) => {
-      if (!isRecord(t) || typeof t.Key !== 'string') throw new TemplateError(`${ctx.path}.Tags[${i}]`, 'expected {Key, Value}');
+      if (!isRecord(t) || typeof t.Key !== 'string')
+        throw new TemplateError(`${ctx.path}.Tags[${i}]`, 'expected {Key, Value}');
       tags![t.Key] = String(t.Value ?? '');
     });
   }
   const retention = input.retentionInDays as number | undefined;
-  if (retention !== undefined && !RETENTION_DAYS.includes(retention)) throw new TemplateError(`${ctx.path}.RetentionInDays`, `must be one of ${RETENTION_DAYS.join(', ')}, got ${retention}`);
+  if (retention !== undefined && !RETENTION_DAYS.includes(retention))
+    throw new TemplateError(
+      `${ctx.path}.RetentionInDays`,
+      `must be one of ${RETENTION_DAYS.join(', ')}, got ${retention}`,
+    );
   return {
     name: str(input.logGroupName) ?? generatedName(ctx.stackName, ctx.logicalId, 512),
     ...(retention !== undefined ? { retention } : {}),
@@ -417,22 +626,39 @@ const logGroup: ResourceHandler = {
     const lg = lgInput(props, ctx);
     let adopted = false;
     try {
-      await ctx.client.logs.createLogGroup({ logGroupName: lg.name, ...(lg.tags ? { tags: lg.tags } : {}), ...(lg.cls ? { logGroupClass: lg.cls as never } : {}) });
+      await ctx.client.logs.createLogGroup({
+        logGroupName: lg.name,
+        ...(lg.tags ? { tags: lg.tags } : {}),
+        ...(lg.cls ? { logGroupClass: lg.cls as never } : {}),
+      });
     } catch (err) {
       if ((err as { name?: string }).name !== 'ResourceAlreadyExistsException') throw err;
       adopted = true;
     }
-    if (lg.retention !== undefined) await ctx.client.logs.putRetentionPolicy({ logGroupName: lg.name, retentionInDays: lg.retention });
-    return { physicalId: lg.name, attributes: { Arn: lgArn(ctx, lg.name) }, detail: `${adopted ? 'adopted existing group; ' : ''}retention ${lg.retention ? `${lg.retention} days` : 'never expire'}` };
+    if (lg.retention !== undefined)
+      await ctx.client.logs.putRetentionPolicy({ logGroupName: lg.name, retentionInDays: lg.retention });
+    return {
+      physicalId: lg.name,
+      attributes: { Arn: lgArn(ctx, lg.name) },
+      detail: `${adopted ? 'adopted existing group; ' : ''}retention ${lg.retention ? `${lg.retention} days` : 'never expire'}`,
+    };
   },
   needsReplacement: (old, props) => !same(oldProps(old).LogGroupName, props.LogGroupName),
   async update(old, props, ctx) {
     if (this.needsReplacement(old.properties, props)) return 'replace';
     const lg = lgInput(props, ctx);
-    if (lg.retention !== undefined) await ctx.client.logs.putRetentionPolicy({ logGroupName: old.physicalId, retentionInDays: lg.retention });
+    if (lg.retention !== undefined)
+      await ctx.client.logs.putRetentionPolicy({
+        logGroupName: old.physicalId,
+        retentionInDays: lg.retention,
+      });
     else await ctx.client.logs.deleteRetentionPolicy({ logGroupName: old.physicalId });
     if (lg.tags) await ctx.client.logs.tagLogGroup({ logGroupName: old.physicalId, tags: lg.tags });
-    return { physicalId: old.physicalId, attributes: old.attributes, detail: `updated in place (retention ${lg.retention ? `${lg.retention} days` : 'never expire'})` };
+    return {
+      physicalId: old.physicalId,
+      attributes: old.attributes,
+      detail: `updated in place (retention ${lg.retention ? `${lg.retention} days` : 'never expire'})`,
+    };
   },
   async delete(state, ctx) {
     try {
@@ -487,7 +713,13 @@ const HANDLERS: Record<string, ResourceHandler> = {
     iamNote,
     (p, ctx) => {
       const name = iamName(p, 'RoleName', ctx);
-      return { physicalId: name, attributes: { Arn: `arn:aws:iam::${ctx.accountId}:role${iamPath(p)}${name}`, RoleId: `AROA${hex(ctx, 17).toUpperCase()}` } };
+      return {
+        physicalId: name,
+        attributes: {
+          Arn: `arn:aws:iam::${ctx.accountId}:role${iamPath(p)}${name}`,
+          RoleId: `AROA${hex(ctx, 17).toUpperCase()}`,
+        },
+      };
     },
     ['Arn', 'RoleId'],
   ),
@@ -495,7 +727,10 @@ const HANDLERS: Record<string, ResourceHandler> = {
     iamNote,
     (p, ctx) => {
       const name = iamName(p, 'InstanceProfileName', ctx);
-      return { physicalId: name, attributes: { Arn: `arn:aws:iam::${ctx.accountId}:instance-profile${iamPath(p)}${name}` } };
+      return {
+        physicalId: name,
+        attributes: { Arn: `arn:aws:iam::${ctx.accountId}:instance-profile${iamPath(p)}${name}` },
+      };
     },
     ['Arn'],
   ),
@@ -503,16 +738,28 @@ const HANDLERS: Record<string, ResourceHandler> = {
     const arn = `arn:aws:iam::${ctx.accountId}:policy${iamPath(p)}${iamName(p, 'ManagedPolicyName', ctx)}`;
     return { physicalId: arn, attributes: { PolicyArn: arn } };
   }),
-  'AWS::IAM::Policy': recorded(iamNote, (p, ctx) => ({ physicalId: iamName(p, 'PolicyName', ctx), attributes: {} })),
+  'AWS::IAM::Policy': recorded(iamNote, (p, ctx) => ({
+    physicalId: iamName(p, 'PolicyName', ctx),
+    attributes: {},
+  })),
   'AWS::IAM::User': recorded(iamNote, (p, ctx) => {
     const name = iamName(p, 'UserName', ctx);
-    return { physicalId: name, attributes: { Arn: `arn:aws:iam::${ctx.accountId}:user${iamPath(p)}${name}` } };
+    return {
+      physicalId: name,
+      attributes: { Arn: `arn:aws:iam::${ctx.accountId}:user${iamPath(p)}${name}` },
+    };
   }),
   'AWS::EC2::SecurityGroup': recorded(
     ec2Note,
     (p, ctx) => {
       const id = `sg-${hex(ctx, 17)}`;
-      return { physicalId: id, attributes: { GroupId: id, VpcId: str(p.VpcId) ?? `vpc-${stableHash(ctx.stackName, 'default-vpc').slice(0, 17)}` } };
+      return {
+        physicalId: id,
+        attributes: {
+          GroupId: id,
+          VpcId: str(p.VpcId) ?? `vpc-${stableHash(ctx.stackName, 'default-vpc').slice(0, 17)}`,
+        },
+      };
     },
     ['GroupId', 'VpcId'],
   ),
@@ -520,18 +767,39 @@ const HANDLERS: Record<string, ResourceHandler> = {
     const id = `vpc-${hex(ctx, 17)}`;
     return {
       physicalId: id,
-      attributes: { VpcId: id, CidrBlock: str(p.CidrBlock) ?? '10.0.0.0/16', DefaultSecurityGroup: `sg-${stableHash(id, 'default').slice(0, 17)}`, DefaultNetworkAcl: `acl-${stableHash(id, 'acl').slice(0, 17)}`, CidrBlockAssociations: [], Ipv6CidrBlocks: [] },
+      attributes: {
+        VpcId: id,
+        CidrBlock: str(p.CidrBlock) ?? '10.0.0.0/16',
+        DefaultSecurityGroup: `sg-${stableHash(id, 'default').slice(0, 17)}`,
+        DefaultNetworkAcl: `acl-${stableHash(id, 'acl').slice(0, 17)}`,
+        CidrBlockAssociations: [],
+        Ipv6CidrBlocks: [],
+      },
     };
   }),
   'AWS::EC2::Subnet': recorded(ec2Note, (p, ctx) => {
     const id = `subnet-${hex(ctx, 17)}`;
-    return { physicalId: id, attributes: { SubnetId: id, VpcId: str(p.VpcId) ?? '', AvailabilityZone: str(p.AvailabilityZone) ?? `${ctx.region}a`, CidrBlock: str(p.CidrBlock) ?? '' } };
+    return {
+      physicalId: id,
+      attributes: {
+        SubnetId: id,
+        VpcId: str(p.VpcId) ?? '',
+        AvailabilityZone: str(p.AvailabilityZone) ?? `${ctx.region}a`,
+        CidrBlock: str(p.CidrBlock) ?? '',
+      },
+    };
   }),
   'AWS::EC2::LaunchTemplate': recorded(ec2Note, (_p, ctx) => {
     const id = `lt-${hex(ctx, 17)}`;
-    return { physicalId: id, attributes: { LaunchTemplateId: id, DefaultVersionNumber: '1', LatestVersionNumber: '1' } };
+    return {
+      physicalId: id,
+      attributes: { LaunchTemplateId: id, DefaultVersionNumber: '1', LatestVersionNumber: '1' },
+    };
   }),
-  'AWS::CDK::Metadata': recorded('CDK metadata; nothing to apply', () => ({ physicalId: 'CDKMetadata', attributes: {} })),
+  'AWS::CDK::Metadata': recorded('CDK metadata; nothing to apply', () => ({
+    physicalId: 'CDKMetadata',
+    attributes: {},
+  })),
 };
 
 const EC2_PREFIX: Record<string, string> = {
@@ -551,15 +819,30 @@ export function handlerFor(type: string): ResourceHandler {
   const known = HANDLERS[type];
   if (known) return known;
   if (type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource') {
-    return recorded('custom resource: its Lambda is not invoked locally; Fn::GetAtt returns placeholders', (_p, ctx) => ({ physicalId: `${ctx.logicalId}-${hex(ctx, 12)}`, attributes: {} }));
+    return recorded(
+      'custom resource: its Lambda is not invoked locally; Fn::GetAtt returns placeholders',
+      (_p, ctx) => ({ physicalId: `${ctx.logicalId}-${hex(ctx, 12)}`, attributes: {} }),
+    );
   }
   const m = /^AWS::([A-Za-z0-9]+)::([A-Za-z0-9]+)$/.exec(type);
   if (!m) throw new TemplateError('', `unsupported resource type '${type}'`);
   const [, service, kind] = m;
-  const note = service === 'EC2' ? ec2Note : service === 'IAM' ? iamNote : `${type} is outside AWS Batch; recorded, not created`;
+  const note =
+    service === 'EC2'
+      ? ec2Note
+      : service === 'IAM'
+        ? iamNote
+        : `${type} is outside AWS Batch; recorded, not created`;
   return recorded(note, (_p, ctx) => {
     const prefix = service === 'EC2' ? (EC2_PREFIX[kind!] ?? kind!.toLowerCase()) : undefined;
-    const id = prefix ? `${prefix}-${hex(ctx, 17)}` : generatedName(ctx.stackName, ctx.logicalId, 64).toLowerCase();
-    return { physicalId: id, attributes: { Arn: `arn:aws:${service!.toLowerCase()}:${ctx.region}:${ctx.accountId}:${kind!.toLowerCase()}/${id}` } };
+    const id = prefix
+      ? `${prefix}-${hex(ctx, 17)}`
+      : generatedName(ctx.stackName, ctx.logicalId, 64).toLowerCase();
+    return {
+      physicalId: id,
+      attributes: {
+        Arn: `arn:aws:${service!.toLowerCase()}:${ctx.region}:${ctx.accountId}:${kind!.toLowerCase()}/${id}`,
+      },
+    };
   });
 }

@@ -60,7 +60,9 @@ export class StackStateStore {
       return JSON.parse(fs.readFileSync(this.file(stack), 'utf8')) as StackState;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new Error(`The stack state file ${this.file(stack)} is unreadable: ${(err as Error).message}`, { cause: err });
+      throw new Error(`The stack state file ${this.file(stack)} is unreadable: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 

@@ -24,17 +24,41 @@ const resolver = (params: Record<string, Value>, conds: Record<string, boolean> 
 describe('intrinsics', () => {
   it('evaluates Sub (both forms), Join, Select, Split, If, GetAtt, NoValue', () => {
     const r = resolver({ Env: 'dev', Subnets: ['s1', 's2'] }, { Prod: false });
-    expect(evaluate({ 'Fn::Sub': 'q-${Env}-${AWS::Region}-${!Literal}-${Res.Arn}' }, r, 'x')).toBe('q-dev-us-east-1-${Literal}-Res.Arn');
+    expect(evaluate({ 'Fn::Sub': 'q-${Env}-${AWS::Region}-${!Literal}-${Res.Arn}' }, r, 'x')).toBe(
+      'q-dev-us-east-1-${Literal}-Res.Arn',
+    );
     expect(evaluate({ 'Fn::Sub': ['${A}/${Env}', { A: { Ref: 'Env' } }] }, r, 'x')).toBe('dev/dev');
     expect(evaluate({ 'Fn::Join': [',', { Ref: 'Subnets' }] }, r, 'x')).toBe('s1,s2');
     expect(evaluate({ 'Fn::Select': [1, { 'Fn::Split': ['/', 'a/b/c'] }] }, r, 'x')).toBe('b');
-    expect(evaluate({ A: { 'Fn::If': ['Prod', 1, { Ref: 'AWS::NoValue' }] }, B: [1, { Ref: 'AWS::NoValue' }] }, r, 'x')).toEqual({ B: [1] });
+    expect(
+      evaluate(
+        { A: { 'Fn::If': ['Prod', 1, { Ref: 'AWS::NoValue' }] }, B: [1, { Ref: 'AWS::NoValue' }] },
+        r,
+        'x',
+      ),
+    ).toEqual({ B: [1] });
     expect(evaluate({ 'Fn::GetAtt': 'Role.Arn' }, r, 'x')).toBe('Role.Arn');
-    expect(evaluate({ 'Fn::And': [{ 'Fn::Equals': [{ Ref: 'Env' }, 'dev'] }, { 'Fn::Not': [{ Condition: 'Prod' }] }] }, r, 'x')).toBe(true);
-    expect(() => evaluate({ 'Fn::Select': [5, ['a']] }, r, 'Resources.X.Properties.Y')).toThrow('Resources.X.Properties.Y.Fn::Select: index 5 is out of range for a list of 1');
+    expect(
+      evaluate(
+        { 'Fn::And': [{ 'Fn::Equals': [{ Ref: 'Env' }, 'dev'] }, { 'Fn::Not': [{ Condition: 'Prod' }] }] },
+        r,
+        'x',
+      ),
+    ).toBe(true);
+    expect(() => evaluate({ 'Fn::Select': [5, ['a']] }, r, 'Resources.X.Properties.Y')).toThrow(
+      'Resources.X.Properties.Y.Fn::Select: index 5 is out of range for a list of 1',
+    );
   });
   it('finds references for dependency order, following only the taken Fn::If branch', () => {
-    const refs = referencedNames({ a: { Ref: 'A' }, b: { 'Fn::Sub': '${B.Arn}-${AWS::Region}-${V}' , }, c: { 'Fn::If': ['C', { Ref: 'Yes' }, { Ref: 'No' }] }, d: { 'Fn::GetAtt': ['D', 'Arn'] } }, () => false);
+    const refs = referencedNames(
+      {
+        a: { Ref: 'A' },
+        b: { 'Fn::Sub': '${B.Arn}-${AWS::Region}-${V}' },
+        c: { 'Fn::If': ['C', { Ref: 'Yes' }, { Ref: 'No' }] },
+        d: { 'Fn::GetAtt': ['D', 'Arn'] },
+      },
+      () => false,
+    );
     expect([...refs].sort()).toEqual(['A', 'B', 'D', 'No', 'V']);
   });
 });
@@ -57,10 +81,18 @@ describe('parameters', () => {
     expect(p.Env!.value).toBe('dev');
     expect(p.Subnets!.value).toEqual(['subnet-1', 'subnet-2']);
     expect(p.Boot!.ssm).toBe(true);
-    expect(() => resolveParameters(t, { Subnets: 'a', Env: 'qa' }, {}, {})).toThrow("Parameters.Env: value 'qa' is not one of the AllowedValues: dev, prod");
-    expect(() => resolveParameters(t, { Subnets: 'a', Max: 'lots' }, {}, {})).toThrow("Parameters.Max: value 'lots' is not a number");
-    expect(() => resolveParameters(t, {}, {}, {})).toThrow(/Parameters.Subnets: no value given and no Default/);
-    expect(() => resolveParameters(t, { Subnets: 'a', Nope: '1' }, {}, {})).toThrow(/Parameters.Nope: a value was given but the template declares no such parameter/);
+    expect(() => resolveParameters(t, { Subnets: 'a', Env: 'qa' }, {}, {})).toThrow(
+      "Parameters.Env: value 'qa' is not one of the AllowedValues: dev, prod",
+    );
+    expect(() => resolveParameters(t, { Subnets: 'a', Max: 'lots' }, {}, {})).toThrow(
+      "Parameters.Max: value 'lots' is not a number",
+    );
+    expect(() => resolveParameters(t, {}, {}, {})).toThrow(
+      /Parameters.Subnets: no value given and no Default/,
+    );
+    expect(() => resolveParameters(t, { Subnets: 'a', Nope: '1' }, {}, {})).toThrow(
+      /Parameters.Nope: a value was given but the template declares no such parameter/,
+    );
   });
 });
 
@@ -76,13 +108,27 @@ describe('property mapping', () => {
       { allowed: ['JobQueueName', 'Priority', 'ComputeEnvironmentOrder', 'Tags'] },
       'Resources.Q.Properties',
     );
-    expect(out).toEqual({ jobQueueName: 'q', priority: 10, computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'arn:ce' }], tags: { Team: 'A' } });
-    expect(() => mapProperties({ Priority: 'high' }, { allowed: ['Priority'] }, 'Resources.BatchJobQueue.Properties')).toThrow('Resources.BatchJobQueue.Properties.Priority: expected integer, got string "high"');
-    expect(() => mapProperties({ Prio: 1 }, { allowed: ['Priority'] }, 'Resources.Q.Properties')).toThrow(/Resources.Q.Properties.Prio: unknown property/);
+    expect(out).toEqual({
+      jobQueueName: 'q',
+      priority: 10,
+      computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'arn:ce' }],
+      tags: { Team: 'A' },
+    });
+    expect(() =>
+      mapProperties({ Priority: 'high' }, { allowed: ['Priority'] }, 'Resources.BatchJobQueue.Properties'),
+    ).toThrow('Resources.BatchJobQueue.Properties.Priority: expected integer, got string "high"');
+    expect(() => mapProperties({ Prio: 1 }, { allowed: ['Priority'] }, 'Resources.Q.Properties')).toThrow(
+      /Resources.Q.Properties.Prio: unknown property/,
+    );
   });
   it('maps job definition container properties and keeps option maps verbatim', () => {
     const jd = handlerFor('AWS::Batch::JobDefinition');
-    expect(() => jd.check({ Type: 'container', ContainerProperties: { Command: ['x'] } }, { path: 'Resources.JD.Properties', stackName: 's', logicalId: 'JD' })).toThrow('Resources.JD.Properties.ContainerProperties.Image: required property is missing');
+    expect(() =>
+      jd.check(
+        { Type: 'container', ContainerProperties: { Command: ['x'] } },
+        { path: 'Resources.JD.Properties', stackName: 's', logicalId: 'JD' },
+      ),
+    ).toThrow('Resources.JD.Properties.ContainerProperties.Image: required property is missing');
     const out = mapProperties(
       {
         ContainerProperties: {
@@ -109,8 +155,14 @@ describe('property mapping', () => {
     });
   });
   it('reads YAML short forms', () => {
-    const t = parseTemplate('Resources:\n  A:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: !Sub "/x/${AWS::StackName}"\n      RetentionInDays: !If [Long, 30, 7]\n', 'a.yaml');
-    expect(t.Resources.A!.Properties).toEqual({ LogGroupName: { 'Fn::Sub': '/x/${AWS::StackName}' }, RetentionInDays: { 'Fn::If': ['Long', 30, 7] } });
+    const t = parseTemplate(
+      'Resources:\n  A:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: !Sub "/x/${AWS::StackName}"\n      RetentionInDays: !If [Long, 30, 7]\n',
+      'a.yaml',
+    );
+    expect(t.Resources.A!.Properties).toEqual({
+      LogGroupName: { 'Fn::Sub': '/x/${AWS::StackName}' },
+      RetentionInDays: { 'Fn::If': ['Long', 30, 7] },
+    });
     expect(() => parseTemplate('Resourcez: {}\n', 'b.yaml')).toThrow(/Resourcez: unknown template section/);
   });
 });

@@ -81,7 +81,11 @@ export async function startClusterServer(
 ): Promise<ClusterServer> {
   const clock = opts.clock;
   const log = (m: string): void => void process.stderr.write(`openbatch[${config.nodeId}]: ${m}\n`);
-  const store = await createPostgresStore({ url: config.databaseUrl, applicationName: `openbatch-${config.nodeId}`, now: () => clock.now() });
+  const store = await createPostgresStore({
+    url: config.databaseUrl,
+    applicationName: `openbatch-${config.nodeId}`,
+    now: () => clock.now(),
+  });
   const s = store as Store & ClusterStoreOps;
   const logStore = await createPostgresLogStore({
     url: config.databaseUrl,
@@ -109,7 +113,12 @@ export async function startClusterServer(
     node
       .membership()
       .nodes.filter((m) => m.live && m.url && typeof m.meta['boot'] === 'string')
-      .map((m) => ({ nodeId: m.nodeId, url: m.url!, boot: m.meta['boot'] as string, accepting: m.meta['accepting'] !== false }));
+      .map((m) => ({
+        nodeId: m.nodeId,
+        url: m.url!,
+        boot: m.meta['boot'] as string,
+        accepting: m.meta['accepting'] !== false,
+      }));
 
   const agent = new Agent({
     nodeId: config.nodeId,
@@ -131,7 +140,10 @@ export async function startClusterServer(
         : undefined,
     refreshLeader: () => void node.refreshMembers(),
     createExecutor: (execEvents) =>
-      createProcessExecutor({ events: execEvents, dataDir: config.dataDir, killGraceMs: config.killGraceMs }, { host: config.nodeId }),
+      createProcessExecutor(
+        { events: execEvents, dataDir: config.dataDir, killGraceMs: config.killGraceMs },
+        { host: config.nodeId },
+      ),
   });
 
   const current = (): JobEngine => {
@@ -193,9 +205,18 @@ export async function startClusterServer(
           setImmediate(() => executor.drain());
         }
       },
-      onFenceLost: () => void node.stepDown('a fenced write was refused: another node holds the scheduler lease'),
+      onFenceLost: () =>
+        void node.stepDown('a fenced write was refused: another node holds the scheduler lease'),
       createExecutors: (execEvents) => {
-        executor = new ClusterExecutor({ selfId: config.nodeId, epoch, events: execEvents, nodes: liveNodes, localAgent: agent, writing, warn: log });
+        executor = new ClusterExecutor({
+          selfId: config.nodeId,
+          epoch,
+          events: execEvents,
+          nodes: liveNodes,
+          localAgent: agent,
+          writing,
+          warn: log,
+        });
         const map = new Map<string, Executor>([['process', executor]]);
         if (config.slurmPartition) {
           map.set(
@@ -208,7 +229,13 @@ export async function startClusterServer(
                 workRoot: config.slurmWorkRoot || path.join(config.dataDir, 'slurm'),
                 ...(config.slurmConf ? { slurmConf: config.slurmConf } : {}),
                 ...(config.slurmRestUrl
-                  ? { rest: { url: config.slurmRestUrl, ...(config.slurmRestUser ? { user: config.slurmRestUser } : {}), ...(config.slurmRestToken ? { token: config.slurmRestToken } : {}) } }
+                  ? {
+                      rest: {
+                        url: config.slurmRestUrl,
+                        ...(config.slurmRestUser ? { user: config.slurmRestUser } : {}),
+                        ...(config.slurmRestToken ? { token: config.slurmRestToken } : {}),
+                      },
+                    }
                   : {}),
               },
             ),
@@ -259,7 +286,10 @@ export async function startClusterServer(
             executor.forgetNode(n.nodeId);
           }
         }
-        const stale = engine.loseAttempts((h) => typeof h['node'] === 'string' && live.has(h['node']) && live.get(h['node']) !== h['boot'], 'restarted');
+        const stale = engine.loseAttempts(
+          (h) => typeof h['node'] === 'string' && live.has(h['node']) && live.get(h['node']) !== h['boot'],
+          'restarted',
+        );
         if (stale.length > 0) log(`${stale.length} attempts lost on restarted nodes`);
       });
     };
@@ -283,7 +313,12 @@ export async function startClusterServer(
     nodeId: config.nodeId,
     boot,
     startedAt: clock.now(),
-    meta: () => ({ capacity: host, accepting: agent.accepting, running: agent.runningCount, version: VERSION }),
+    meta: () => ({
+      capacity: host,
+      accepting: agent.accepting,
+      running: agent.runningCount,
+      version: VERSION,
+    }),
     onElected,
     onFenced: (f) => agent.setFenced(f),
     log,
@@ -307,9 +342,18 @@ export async function startClusterServer(
         sendJson(res, 500, { error: (err as Error).message, code: 'bad-request' });
       }
     };
-  internal.set(`POST ${AGENT_PREFIX}/start`, agentRoute((r: StartRequest) => agent.start(r)));
-  internal.set(`POST ${AGENT_PREFIX}/stop`, agentRoute((r: StopRequest) => agent.stop(r)));
-  internal.set(`POST ${AGENT_PREFIX}/recover`, agentRoute((r: RecoverRequest) => agent.recover(r)));
+  internal.set(
+    `POST ${AGENT_PREFIX}/start`,
+    agentRoute((r: StartRequest) => agent.start(r)),
+  );
+  internal.set(
+    `POST ${AGENT_PREFIX}/stop`,
+    agentRoute((r: StopRequest) => agent.stop(r)),
+  );
+  internal.set(
+    `POST ${AGENT_PREFIX}/recover`,
+    agentRoute((r: RecoverRequest) => agent.recover(r)),
+  );
   internal.set(`POST ${AGENT_PREFIX}/events`, (_req, res, body) => {
     const l = lead;
     if (!l?.ready) return sendJson(res, 503, { error: 'not the scheduler leader', code: 'not-leader' });
@@ -365,7 +409,10 @@ export async function startClusterServer(
   });
 
   // Route leader-only requests before the API's own dispatch (which reads the body itself).
-  const apiListener = server.listeners('request')[0] as (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  const apiListener = server.listeners('request')[0] as (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ) => void;
   server.removeAllListeners('request');
   const waitReady = async (ms: number): Promise<boolean> => {
     const until = Date.now() + ms;
@@ -380,7 +427,9 @@ export async function startClusterServer(
     const raw = req.url ?? '/';
     if (!isLeaderPath(raw) || lead?.ready) return apiListener(req, res);
     if (node.isLeader) {
-      void waitReady(20_000).then((ok) => (ok ? apiListener(req, res) : sendUnavailable(res, 'the scheduler is starting; retry')));
+      void waitReady(20_000).then((ok) =>
+        ok ? apiListener(req, res) : sendUnavailable(res, 'the scheduler is starting; retry'),
+      );
       return;
     }
     const target = node.leader();

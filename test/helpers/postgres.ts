@@ -119,7 +119,8 @@ function installExitHook(): void {
 
 export async function startPostgres(opts: StartPostgresOptions = {}): Promise<RunningPostgres> {
   const bins = findPostgresBinaries();
-  if (!bins) throw new Error('PostgreSQL binaries (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql/*/bin');
+  if (!bins)
+    throw new Error('PostgreSQL binaries (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql/*/bin');
   const asRoot = process.getuid?.() === 0;
   const ids = asRoot ? postgresUser() : undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openbatch-pg-'));
@@ -127,14 +128,21 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Ru
   const dataDir = path.join(dir, 'data');
   const logFile = path.join(dir, 'server.log');
   // Drop to the postgres user via spawn's uid/gid (libuv also drops supplementary groups).
-  const as = { ...(ids ? { uid: ids.uid, gid: ids.gid } : {}), env: { ...process.env, LC_ALL: 'C', LANG: 'C' } };
+  const as = {
+    ...(ids ? { uid: ids.uid, gid: ids.gid } : {}),
+    env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+  };
   const pgCtl = (args: string[]): Promise<unknown> => run(bins.pgCtl, args, { ...as, timeout: 60_000 });
 
   try {
-    await run(bins.initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], {
-      ...as,
-      timeout: 120_000,
-    });
+    await run(
+      bins.initdb,
+      ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
+      {
+        ...as,
+        timeout: 120_000,
+      },
+    );
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed: ${(err as { stderr?: string }).stderr ?? String(err)}`, { cause: err });
@@ -152,7 +160,9 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Ru
   let lastErr: unknown;
   for (let attempt = 0; attempt < 3 && !started; attempt++) {
     port = await freePort();
-    const o = [`-p ${port}`, `-k ${dir}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
+    const o = [`-p ${port}`, `-k ${dir}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(
+      ' ',
+    );
     try {
       await pgCtl(['-D', dataDir, '-l', logFile, '-o', o, '-w', '-t', '60', 'start']);
       started = true;
@@ -182,7 +192,9 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Ru
     const create = `CREATE DATABASE ${pg.escapeIdentifier(database)}`;
     if (icu) {
       try {
-        await admin.query(`${create} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE ${pg.escapeLiteral(icu)}`);
+        await admin.query(
+          `${create} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE ${pg.escapeLiteral(icu)}`,
+        );
       } catch {
         await admin.query(create);
       }

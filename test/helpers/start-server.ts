@@ -60,7 +60,11 @@ export interface ChildServer {
 }
 
 /** Run `openbatch server` (the built CLI) as a child process; resolves when it prints its URL. */
-export async function startChildServer(args: string[] = [], dataDir = tempDir(), env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
+export async function startChildServer(
+  args: string[] = [],
+  dataDir = tempDir(),
+  env: NodeJS.ProcessEnv = {},
+): Promise<ChildServer> {
   const proc = spawn(process.execPath, [BIN, 'server', '--port', '0', '--data-dir', dataDir, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,7 +102,10 @@ export async function startChildServer(args: string[] = [], dataDir = tempDir(),
   };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   let last: unknown;
   for (;;) {

@@ -21,7 +21,11 @@ import { sdkConfig, startTestServer, waitFor } from '../helpers/start-server.js'
 async function start() {
   const server = await startTestServer({ noDefaults: true });
   // Idempotent per store: shares the composition root's lifecycle when it runs one.
-  const lifecycle = startResourceLifecycle({ store: server.store, events: server.events, clock: systemClock });
+  const lifecycle = startResourceLifecycle({
+    store: server.store,
+    events: server.events,
+    clock: systemClock,
+  });
   const client = new BatchClient(sdkConfig(server.url));
   return {
     server,
@@ -58,10 +62,13 @@ async function describeCe(ref: string): Promise<ComputeEnvironmentDetail | undef
 }
 
 async function waitCeStatus(ref: string, status: string): Promise<ComputeEnvironmentDetail> {
-  return waitFor(async () => {
-    const ce = await describeCe(ref);
-    return ce?.status === status ? ce : undefined;
-  }, { what: `${ref} ${status}` });
+  return waitFor(
+    async () => {
+      const ce = await describeCe(ref);
+      return ce?.status === status ? ce : undefined;
+    },
+    { what: `${ref} ${status}` },
+  );
 }
 
 describe('compute environments', () => {
@@ -150,14 +157,31 @@ describe('compute environments', () => {
       }),
     );
     const f = await describeCe('ce-fargate');
-    expect(f?.computeResources).toEqual({ type: 'FARGATE', maxvCpus: 8, subnets: ['s-1'], securityGroupIds: ['sg-1'] });
+    expect(f?.computeResources).toEqual({
+      type: 'FARGATE',
+      maxvCpus: 8,
+      subnets: ['s-1'],
+      securityGroupIds: ['sg-1'],
+    });
 
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ type: 'FARGATE', maxvCpus: 8, subnets: ['s'] }, /securityGroupIds/],
-      [{ type: 'FARGATE', maxvCpus: 8, subnets: ['s'], securityGroupIds: ['sg'], minvCpus: 2 }, /minvCpus is not applicable to Fargate/],
-      [{ type: 'FARGATE', maxvCpus: 8, subnets: ['s'], securityGroupIds: ['sg'], instanceTypes: ['c5'] }, /instanceTypes is not applicable/],
-      [{ type: 'FARGATE', maxvCpus: 8, subnets: ['s'], securityGroupIds: ['sg'], imageId: 'ami-1' }, /imageId is not applicable/],
-      [{ type: 'EC2', maxvCpus: 8, subnets: ['s'], allocationStrategy: 'SPOT_CAPACITY_OPTIMIZED' }, /only valid for SPOT/],
+      [
+        { type: 'FARGATE', maxvCpus: 8, subnets: ['s'], securityGroupIds: ['sg'], minvCpus: 2 },
+        /minvCpus is not applicable to Fargate/,
+      ],
+      [
+        { type: 'FARGATE', maxvCpus: 8, subnets: ['s'], securityGroupIds: ['sg'], instanceTypes: ['c5'] },
+        /instanceTypes is not applicable/,
+      ],
+      [
+        { type: 'FARGATE', maxvCpus: 8, subnets: ['s'], securityGroupIds: ['sg'], imageId: 'ami-1' },
+        /imageId is not applicable/,
+      ],
+      [
+        { type: 'EC2', maxvCpus: 8, subnets: ['s'], allocationStrategy: 'SPOT_CAPACITY_OPTIMIZED' },
+        /only valid for SPOT/,
+      ],
       [{ type: 'EC2', maxvCpus: 4, minvCpus: 8, subnets: ['s'] }, /minvCpus must be less than or equal/],
       [{ type: 'EC2', maxvCpus: 4, desiredvCpus: 8, subnets: ['s'] }, /desiredvCpus must be between/],
       [{ type: 'SPOT', maxvCpus: 4, bidPercentage: 150, subnets: ['s'] }, /bidPercentage/],
@@ -165,7 +189,11 @@ describe('compute environments', () => {
     for (const [cr, msg] of cases) {
       const err = await clientError(
         env.client.send(
-          new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'ce-bad', type: 'MANAGED', computeResources: cr as never }),
+          new CreateComputeEnvironmentCommand({
+            computeEnvironmentName: 'ce-bad',
+            type: 'MANAGED',
+            computeResources: cr as never,
+          }),
         ),
       );
       expect(err.message).toMatch(msg);
@@ -174,14 +202,26 @@ describe('compute environments', () => {
       new CreateComputeEnvironmentCommand({
         computeEnvironmentName: 'ce-spot',
         type: 'MANAGED',
-        computeResources: { type: 'SPOT', maxvCpus: 4, subnets: ['s'], allocationStrategy: 'SPOT_PRICE_CAPACITY_OPTIMIZED', bidPercentage: 60 },
+        computeResources: {
+          type: 'SPOT',
+          maxvCpus: 4,
+          subnets: ['s'],
+          allocationStrategy: 'SPOT_PRICE_CAPACITY_OPTIMIZED',
+          bidPercentage: 60,
+        },
       }),
     );
     expect((await describeCe('ce-spot'))?.computeResources?.bidPercentage).toBe(60);
 
-    expect((await clientError(env.client.send(new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'm', type: 'MANAGED' })))).message).toMatch(
-      /computeResources must be specified/,
-    );
+    expect(
+      (
+        await clientError(
+          env.client.send(
+            new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'm', type: 'MANAGED' }),
+          ),
+        )
+      ).message,
+    ).toMatch(/computeResources must be specified/);
     expect(
       (
         await clientError(
@@ -195,7 +235,13 @@ describe('compute environments', () => {
         )
       ).message,
     ).toMatch(/must not be specified for an UNMANAGED/);
-    await env.client.send(new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'ce-unmanaged', type: 'UNMANAGED', unmanagedvCpus: 12 }));
+    await env.client.send(
+      new CreateComputeEnvironmentCommand({
+        computeEnvironmentName: 'ce-unmanaged',
+        type: 'UNMANAGED',
+        unmanagedvCpus: 12,
+      }),
+    );
     const u = await describeCe('ce-unmanaged');
     expect(u?.unmanagedvCpus).toBe(12);
     expect(u?.computeResources).toBeUndefined();
@@ -203,14 +249,26 @@ describe('compute environments', () => {
 
   it('names: pattern, length, duplicates, and model validation', async () => {
     for (const name of ['bad name', 'x'.repeat(129), 'a.b', '']) {
-      const err = await clientError(env.client.send(new CreateComputeEnvironmentCommand({ computeEnvironmentName: name, type: 'UNMANAGED' })));
+      const err = await clientError(
+        env.client.send(
+          new CreateComputeEnvironmentCommand({ computeEnvironmentName: name, type: 'UNMANAGED' }),
+        ),
+      );
       expect(err.message).toMatch(/name should match valid pattern/);
     }
-    await env.client.send(new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'x'.repeat(128), type: 'UNMANAGED' }));
-    const dup = await clientError(env.client.send(new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'ce-unmanaged', type: 'UNMANAGED' })));
+    await env.client.send(
+      new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'x'.repeat(128), type: 'UNMANAGED' }),
+    );
+    const dup = await clientError(
+      env.client.send(
+        new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'ce-unmanaged', type: 'UNMANAGED' }),
+      ),
+    );
     expect(dup.message).toBe('Object already exists');
     const enumErr = await clientError(
-      env.client.send(new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'e', type: 'SOMETHING' as never })),
+      env.client.send(
+        new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'e', type: 'SOMETHING' as never }),
+      ),
     );
     expect(enumErr.message).toMatch(/enum/);
   });
@@ -218,7 +276,11 @@ describe('compute environments', () => {
   it('Describe of unknown names/ARNs is an empty list, never an error', async () => {
     const out = await env.client.send(
       new DescribeComputeEnvironmentsCommand({
-        computeEnvironments: ['nope', 'arn:aws:batch:us-east-1:123456789012:compute-environment/nope', 'arn:aws:batch:us-east-1:123456789012:job-queue/ce-ec2'],
+        computeEnvironments: [
+          'nope',
+          'arn:aws:batch:us-east-1:123456789012:compute-environment/nope',
+          'arn:aws:batch:us-east-1:123456789012:job-queue/ce-ec2',
+        ],
       }),
     );
     expect(out.computeEnvironments).toEqual([]);
@@ -229,7 +291,12 @@ describe('compute environments', () => {
     await env.client.send(
       new UpdateComputeEnvironmentCommand({
         computeEnvironment: 'ce-ec2',
-        computeResources: { maxvCpus: 32, minvCpus: 0, instanceRole: '', allocationStrategy: 'BEST_FIT_PROGRESSIVE' },
+        computeResources: {
+          maxvCpus: 32,
+          minvCpus: 0,
+          instanceRole: '',
+          allocationStrategy: 'BEST_FIT_PROGRESSIVE',
+        },
         updatePolicy: { terminateJobsOnUpdate: false, jobExecutionTimeoutMinutes: 30 },
       }),
     );
@@ -243,14 +310,25 @@ describe('compute environments', () => {
     const rec = await env.server.store.getResource<ComputeEnvironmentDoc>('compute-environment', 'ce-ec2');
     expect(rec?.data.capacity?.vcpus).toBe(32);
 
-    const missing = await clientError(env.client.send(new UpdateComputeEnvironmentCommand({ computeEnvironment: 'ghost', state: 'DISABLED' })));
+    const missing = await clientError(
+      env.client.send(
+        new UpdateComputeEnvironmentCommand({ computeEnvironment: 'ghost', state: 'DISABLED' }),
+      ),
+    );
     expect(missing.message).toContain('does not exist');
     const fargateSwitch = await clientError(
-      env.client.send(new UpdateComputeEnvironmentCommand({ computeEnvironment: 'ce-ec2', computeResources: { type: 'FARGATE' } })),
+      env.client.send(
+        new UpdateComputeEnvironmentCommand({
+          computeEnvironment: 'ce-ec2',
+          computeResources: { type: 'FARGATE' },
+        }),
+      ),
     );
     expect(fargateSwitch.message).toMatch(/Cannot change the compute resource type/);
     const unmanaged = await clientError(
-      env.client.send(new UpdateComputeEnvironmentCommand({ computeEnvironment: 'ce-ec2', unmanagedvCpus: 4 })),
+      env.client.send(
+        new UpdateComputeEnvironmentCommand({ computeEnvironment: 'ce-ec2', unmanagedvCpus: 4 }),
+      ),
     );
     expect(unmanaged.message).toMatch(/only supported for UNMANAGED/);
   });
@@ -258,38 +336,63 @@ describe('compute environments', () => {
   it('delete requires DISABLED and no queue; then DELETING → gone', async () => {
     await waitCeStatus('ce-spot', 'VALID');
     await env.client.send(
-      new CreateJobQueueCommand({ jobQueueName: 'q-uses-spot', priority: 1, computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'ce-spot' }] }),
+      new CreateJobQueueCommand({
+        jobQueueName: 'q-uses-spot',
+        priority: 1,
+        computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'ce-spot' }],
+      }),
     );
-    const notDisabled = await clientError(env.client.send(new DeleteComputeEnvironmentCommand({ computeEnvironment: 'ce-spot' })));
+    const notDisabled = await clientError(
+      env.client.send(new DeleteComputeEnvironmentCommand({ computeEnvironment: 'ce-spot' })),
+    );
     expect(notDisabled.message).toMatch(/Cannot delete/);
-    await env.client.send(new UpdateComputeEnvironmentCommand({ computeEnvironment: 'ce-spot', state: 'DISABLED' }));
+    await env.client.send(
+      new UpdateComputeEnvironmentCommand({ computeEnvironment: 'ce-spot', state: 'DISABLED' }),
+    );
     const ce = await waitCeStatus('ce-spot', 'VALID');
     expect(ce.state).toBe('DISABLED');
-    const related = await clientError(env.client.send(new DeleteComputeEnvironmentCommand({ computeEnvironment: 'ce-spot' })));
+    const related = await clientError(
+      env.client.send(new DeleteComputeEnvironmentCommand({ computeEnvironment: 'ce-spot' })),
+    );
     expect(related.message).toBe('Cannot delete, found existing JobQueue relationship');
     await env.client.send(new UpdateJobQueueCommand({ jobQueue: 'q-uses-spot', state: 'DISABLED' }));
     await env.client.send(new DeleteJobQueueCommand({ jobQueue: 'q-uses-spot' }));
-    await waitFor(async () => ((await env.client.send(new DescribeJobQueuesCommand({ jobQueues: ['q-uses-spot'] }))).jobQueues?.length === 0 ? true : undefined));
+    await waitFor(async () =>
+      (await env.client.send(new DescribeJobQueuesCommand({ jobQueues: ['q-uses-spot'] }))).jobQueues
+        ?.length === 0
+        ? true
+        : undefined,
+    );
     const arn = (await describeCe('ce-spot'))!.computeEnvironmentArn!;
     await env.client.send(new DeleteComputeEnvironmentCommand({ computeEnvironment: arn }));
     const after = await describeCe('ce-spot');
     expect(after === undefined || after.status === 'DELETING').toBe(true);
-    await waitFor(async () => ((await describeCe('ce-spot')) === undefined ? true : undefined), { what: 'ce-spot gone' });
+    await waitFor(async () => ((await describeCe('ce-spot')) === undefined ? true : undefined), {
+      what: 'ce-spot gone',
+    });
     // the name is free again
-    await env.client.send(new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'ce-spot', type: 'UNMANAGED' }));
+    await env.client.send(
+      new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'ce-spot', type: 'UNMANAGED' }),
+    );
   });
 
   it('paginates across several pages with stable, never repeated tokens', async () => {
     for (let i = 0; i < 7; i++) {
-      await env.client.send(new CreateComputeEnvironmentCommand({ computeEnvironmentName: `page-${i}`, type: 'UNMANAGED' }));
+      await env.client.send(
+        new CreateComputeEnvironmentCommand({ computeEnvironmentName: `page-${i}`, type: 'UNMANAGED' }),
+      );
     }
-    const all = (await env.client.send(new DescribeComputeEnvironmentsCommand({}))).computeEnvironments!.map((c) => c.computeEnvironmentName);
+    const all = (await env.client.send(new DescribeComputeEnvironmentsCommand({}))).computeEnvironments!.map(
+      (c) => c.computeEnvironmentName,
+    );
     const seen: string[] = [];
     const tokens = new Set<string>();
     let token: string | undefined;
     let pages = 0;
     do {
-      const out = await env.client.send(new DescribeComputeEnvironmentsCommand({ maxResults: 3, nextToken: token }));
+      const out = await env.client.send(
+        new DescribeComputeEnvironmentsCommand({ maxResults: 3, nextToken: token }),
+      );
       expect(out.computeEnvironments!.length).toBeLessThanOrEqual(3);
       seen.push(...out.computeEnvironments!.map((c) => c.computeEnvironmentName!));
       token = out.nextToken;
@@ -302,19 +405,29 @@ describe('compute environments', () => {
     expect(pages).toBeGreaterThanOrEqual(4);
     expect(seen).toEqual(all);
     for (const bad of [0, 101]) {
-      const err = await clientError(env.client.send(new DescribeComputeEnvironmentsCommand({ maxResults: bad })));
+      const err = await clientError(
+        env.client.send(new DescribeComputeEnvironmentsCommand({ maxResults: bad })),
+      );
       expect(err.message).toMatch(/maxResults must be between 1 and 100/);
     }
-    const tokErr = await clientError(env.client.send(new DescribeComputeEnvironmentsCommand({ nextToken: 'garbage' })));
+    const tokErr = await clientError(
+      env.client.send(new DescribeComputeEnvironmentsCommand({ nextToken: 'garbage' })),
+    );
     expect(tokErr.message).toMatch(/Invalid nextToken/);
   });
 
   it('limit of 50 compute environments', async () => {
     const n = await env.server.store.countResources('compute-environment');
     for (let i = n; i < 50; i++) {
-      await env.client.send(new CreateComputeEnvironmentCommand({ computeEnvironmentName: `fill-${i}`, type: 'UNMANAGED' }));
+      await env.client.send(
+        new CreateComputeEnvironmentCommand({ computeEnvironmentName: `fill-${i}`, type: 'UNMANAGED' }),
+      );
     }
-    const err = await clientError(env.client.send(new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'one-too-many', type: 'UNMANAGED' })));
+    const err = await clientError(
+      env.client.send(
+        new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'one-too-many', type: 'UNMANAGED' }),
+      ),
+    );
     expect(err.message).toMatch(/Maximum number of compute environments \(50\)/);
   });
 });

@@ -19,7 +19,11 @@ import { sdkConfig, startTestServer, waitFor } from '../helpers/start-server.js'
 
 async function start() {
   const server = await startTestServer({ noDefaults: true });
-  const lifecycle = startResourceLifecycle({ store: server.store, events: server.events, clock: systemClock });
+  const lifecycle = startResourceLifecycle({
+    store: server.store,
+    events: server.events,
+    clock: systemClock,
+  });
   const client = new BatchClient(sdkConfig(server.url));
   return {
     server,
@@ -47,10 +51,18 @@ const ACCT = 'arn:aws:batch:us-east-1:123456789012';
 beforeAll(async () => {
   env = await start();
   await env.client.send(
-    new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'ec2-a', type: 'MANAGED', computeResources: { type: 'EC2', maxvCpus: 4, subnets: [] } }),
+    new CreateComputeEnvironmentCommand({
+      computeEnvironmentName: 'ec2-a',
+      type: 'MANAGED',
+      computeResources: { type: 'EC2', maxvCpus: 4, subnets: [] },
+    }),
   );
   await env.client.send(
-    new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'ec2-b', type: 'MANAGED', computeResources: { type: 'SPOT', maxvCpus: 4, subnets: [] } }),
+    new CreateComputeEnvironmentCommand({
+      computeEnvironmentName: 'ec2-b',
+      type: 'MANAGED',
+      computeResources: { type: 'SPOT', maxvCpus: 4, subnets: [] },
+    }),
   );
   await env.client.send(
     new CreateComputeEnvironmentCommand({
@@ -59,8 +71,12 @@ beforeAll(async () => {
       computeResources: { type: 'FARGATE', maxvCpus: 4, subnets: ['s'], securityGroupIds: ['sg'] },
     }),
   );
-  await env.client.send(new CreateSchedulingPolicyCommand({ name: 'fs1', fairsharePolicy: { shareDecaySeconds: 3600 } }));
-  await env.client.send(new CreateSchedulingPolicyCommand({ name: 'fs2', fairsharePolicy: { computeReservation: 10 } }));
+  await env.client.send(
+    new CreateSchedulingPolicyCommand({ name: 'fs1', fairsharePolicy: { shareDecaySeconds: 3600 } }),
+  );
+  await env.client.send(
+    new CreateSchedulingPolicyCommand({ name: 'fs2', fairsharePolicy: { computeReservation: 10 } }),
+  );
 });
 afterAll(async () => {
   await env.close();
@@ -81,7 +97,14 @@ describe('job queues', () => {
           { order: 2, computeEnvironment: 'ec2-b' },
           { order: 1, computeEnvironment: `${ACCT}:compute-environment/ec2-a` },
         ],
-        jobStateTimeLimitActions: [{ reason: 'CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY', state: 'RUNNABLE', maxTimeSeconds: 600, action: 'CANCEL' }],
+        jobStateTimeLimitActions: [
+          {
+            reason: 'CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY',
+            state: 'RUNNABLE',
+            maxTimeSeconds: 600,
+            action: 'CANCEL',
+          },
+        ],
       }),
     );
     expect(out).toMatchObject({ jobQueueName: 'q1', jobQueueArn: `${ACCT}:job-queue/q1` });
@@ -106,7 +129,10 @@ describe('job queues', () => {
     const base = { jobQueueName: 'qbad', priority: 1 };
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ computeEnvironmentOrder: [] }, /at least one compute environment/],
-      [{ computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'nope' }] }, /ComputeEnvironment nope does not exist/],
+      [
+        { computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'nope' }] },
+        /ComputeEnvironment nope does not exist/,
+      ],
       [
         {
           computeEnvironmentOrder: [
@@ -127,33 +153,59 @@ describe('job queues', () => {
         },
         /at most 3 compute environments/,
       ],
-      [{ computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'ec2-a' }], schedulingPolicyArn: `${ACCT}:scheduling-policy/none` }, /does not exist/],
       [
         {
           computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'ec2-a' }],
-          jobStateTimeLimitActions: [{ reason: 'r', state: 'RUNNABLE', maxTimeSeconds: 599, action: 'CANCEL' }],
+          schedulingPolicyArn: `${ACCT}:scheduling-policy/none`,
+        },
+        /does not exist/,
+      ],
+      [
+        {
+          computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'ec2-a' }],
+          jobStateTimeLimitActions: [
+            { reason: 'r', state: 'RUNNABLE', maxTimeSeconds: 599, action: 'CANCEL' },
+          ],
         },
         /maxTimeSeconds must be between 600 and 86400/,
       ],
       [
         {
           computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'ec2-a' }],
-          jobStateTimeLimitActions: [{ reason: 'r', state: 'RUNNABLE', maxTimeSeconds: 700, action: 'TERMINATE' }],
+          jobStateTimeLimitActions: [
+            { reason: 'r', state: 'RUNNABLE', maxTimeSeconds: 700, action: 'TERMINATE' },
+          ],
         },
         /must be CANCEL/,
       ],
-      [{ jobQueueName: 'bad/name', computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'ec2-a' }] }, /valid pattern/],
+      [
+        { jobQueueName: 'bad/name', computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'ec2-a' }] },
+        /valid pattern/,
+      ],
     ];
     for (const [extra, msg] of cases) {
-      const err = await clientError(env.client.send(new CreateJobQueueCommand({ ...base, ...extra } as never)));
+      const err = await clientError(
+        env.client.send(new CreateJobQueueCommand({ ...base, ...extra } as never)),
+      );
       expect(err.message).toMatch(msg);
     }
     const missingPriority = await clientError(
-      env.client.send(new CreateJobQueueCommand({ jobQueueName: 'x', computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'ec2-a' }] } as never)),
+      env.client.send(
+        new CreateJobQueueCommand({
+          jobQueueName: 'x',
+          computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'ec2-a' }],
+        } as never),
+      ),
     );
     expect(missingPriority.message).toMatch(/priority/);
     const dup = await clientError(
-      env.client.send(new CreateJobQueueCommand({ jobQueueName: 'q1', priority: 1, computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'ec2-a' }] })),
+      env.client.send(
+        new CreateJobQueueCommand({
+          jobQueueName: 'q1',
+          priority: 1,
+          computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'ec2-a' }],
+        }),
+      ),
     );
     expect(dup.message).toBe('Object already exists');
   });
@@ -168,11 +220,19 @@ describe('job queues', () => {
       }),
     );
     expect((await describeQueue('fair'))?.schedulingPolicyArn).toBe(`${ACCT}:scheduling-policy/fs1`);
-    await env.client.send(new UpdateJobQueueCommand({ jobQueue: 'fair', schedulingPolicyArn: `${ACCT}:scheduling-policy/fs2` }));
+    await env.client.send(
+      new UpdateJobQueueCommand({ jobQueue: 'fair', schedulingPolicyArn: `${ACCT}:scheduling-policy/fs2` }),
+    );
     expect((await describeQueue('fair'))?.schedulingPolicyArn).toBe(`${ACCT}:scheduling-policy/fs2`);
-    const removed = await clientError(env.client.send(new UpdateJobQueueCommand({ jobQueue: 'fair', schedulingPolicyArn: '' })));
+    const removed = await clientError(
+      env.client.send(new UpdateJobQueueCommand({ jobQueue: 'fair', schedulingPolicyArn: '' })),
+    );
     expect(removed.message).toMatch(/can be replaced but not removed/);
-    const fifo = await clientError(env.client.send(new UpdateJobQueueCommand({ jobQueue: 'q1', schedulingPolicyArn: `${ACCT}:scheduling-policy/fs1` })));
+    const fifo = await clientError(
+      env.client.send(
+        new UpdateJobQueueCommand({ jobQueue: 'q1', schedulingPolicyArn: `${ACCT}:scheduling-policy/fs1` }),
+      ),
+    );
     expect(fifo.message).toMatch(/FIFO job queue and cannot have a scheduling policy added/);
   });
 
@@ -190,7 +250,9 @@ describe('job queues', () => {
       return d?.status === 'VALID' ? d : undefined;
     });
     expect(q.priority).toBe(5);
-    expect(q.computeEnvironmentOrder).toEqual([{ order: 1, computeEnvironment: `${ACCT}:compute-environment/ec2-a` }]);
+    expect(q.computeEnvironmentOrder).toEqual([
+      { order: 1, computeEnvironment: `${ACCT}:compute-environment/ec2-a` },
+    ]);
     expect(q.jobStateTimeLimitActions).toEqual([]);
     const notDisabled = await clientError(env.client.send(new DeleteJobQueueCommand({ jobQueue: 'q1' })));
     expect(notDisabled.message).toMatch(/DISABLED/);
@@ -203,15 +265,23 @@ describe('job queues', () => {
     await env.client.send(new DeleteJobQueueCommand({ jobQueue: `${ACCT}:job-queue/q1` }));
     const deleting = await describeQueue('q1');
     expect(deleting === undefined || deleting.status === 'DELETING').toBe(true);
-    await waitFor(async () => ((await describeQueue('q1')) === undefined ? true : undefined), { what: 'q1 gone' });
-    const missing = await clientError(env.client.send(new UpdateJobQueueCommand({ jobQueue: `${ACCT}:job-queue/q1`, state: 'DISABLED' })));
+    await waitFor(async () => ((await describeQueue('q1')) === undefined ? true : undefined), {
+      what: 'q1 gone',
+    });
+    const missing = await clientError(
+      env.client.send(new UpdateJobQueueCommand({ jobQueue: `${ACCT}:job-queue/q1`, state: 'DISABLED' })),
+    );
     expect(missing.message).toContain('does not exist');
   });
 
   it('paginates queues', async () => {
     for (let i = 0; i < 5; i++) {
       await env.client.send(
-        new CreateJobQueueCommand({ jobQueueName: `pq-${i}`, priority: i, computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'ec2-a' }] }),
+        new CreateJobQueueCommand({
+          jobQueueName: `pq-${i}`,
+          priority: i,
+          computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'ec2-a' }],
+        }),
       );
     }
     const names: string[] = [];
@@ -234,10 +304,21 @@ describe('job definitions', () => {
       new RegisterJobDefinitionCommand({
         jobDefinitionName: 'sleep',
         type: 'container',
-        containerProperties: { image: 'busybox', command: ['sleep', '1'], resourceRequirements: [{ type: 'VCPU', value: '1' }, { type: 'MEMORY', value: '512' }] },
+        containerProperties: {
+          image: 'busybox',
+          command: ['sleep', '1'],
+          resourceRequirements: [
+            { type: 'VCPU', value: '1' },
+            { type: 'MEMORY', value: '512' },
+          ],
+        },
       }),
     );
-    expect(r1).toMatchObject({ jobDefinitionName: 'sleep', revision: 1, jobDefinitionArn: `${ACCT}:job-definition/sleep:1` });
+    expect(r1).toMatchObject({
+      jobDefinitionName: 'sleep',
+      revision: 1,
+      jobDefinitionArn: `${ACCT}:job-definition/sleep:1`,
+    });
     const r2 = await env.client.send(
       new RegisterJobDefinitionCommand({
         jobDefinitionName: 'sleep',
@@ -249,26 +330,47 @@ describe('job definitions', () => {
         timeout: { attemptDurationSeconds: 60 },
         schedulingPriority: 5,
         platformCapabilities: ['EC2'],
-        containerProperties: { image: 'busybox', vcpus: 1, memory: 128, environment: [{ name: 'X', value: '1' }] },
+        containerProperties: {
+          image: 'busybox',
+          vcpus: 1,
+          memory: 128,
+          environment: [{ name: 'X', value: '1' }],
+        },
       }),
     );
     expect(r2.revision).toBe(2);
-    const out = await env.client.send(new DescribeJobDefinitionsCommand({ jobDefinitions: [`${ACCT}:job-definition/sleep:1`] }));
+    const out = await env.client.send(
+      new DescribeJobDefinitionsCommand({ jobDefinitions: [`${ACCT}:job-definition/sleep:1`] }),
+    );
     expect(out.jobDefinitions).toHaveLength(1);
     const jd = out.jobDefinitions![0]!;
-    expect(jd).toMatchObject({ jobDefinitionName: 'sleep', revision: 1, status: 'ACTIVE', type: 'container', parameters: {}, tags: {}, propagateTags: false, containerOrchestrationType: 'ECS' });
+    expect(jd).toMatchObject({
+      jobDefinitionName: 'sleep',
+      revision: 1,
+      status: 'ACTIVE',
+      type: 'container',
+      parameters: {},
+      tags: {},
+      propagateTags: false,
+      containerOrchestrationType: 'ECS',
+    });
     expect(jd.containerProperties).toEqual({
       image: 'busybox',
       command: ['sleep', '1'],
-      resourceRequirements: [{ type: 'VCPU', value: '1' }, { type: 'MEMORY', value: '512' }],
+      resourceRequirements: [
+        { type: 'VCPU', value: '1' },
+        { type: 'MEMORY', value: '512' },
+      ],
       environment: [],
       mountPoints: [],
       ulimits: [],
       volumes: [],
       secrets: [],
     });
-    for (const k of ['retryStrategy', 'timeout', 'schedulingPriority', 'platformCapabilities']) expect(k in jd).toBe(false);
-    const jd2 = (await env.client.send(new DescribeJobDefinitionsCommand({ jobDefinitions: ['sleep:2'] }))).jobDefinitions![0]!;
+    for (const k of ['retryStrategy', 'timeout', 'schedulingPriority', 'platformCapabilities'])
+      expect(k in jd).toBe(false);
+    const jd2 = (await env.client.send(new DescribeJobDefinitionsCommand({ jobDefinitions: ['sleep:2'] })))
+      .jobDefinitions![0]!;
     expect(jd2).toMatchObject({
       tags: { a: 'b' },
       propagateTags: true,
@@ -284,36 +386,65 @@ describe('job definitions', () => {
   it('describe by name + status, deregister → INACTIVE (still describable), revisions never reused', async () => {
     await env.client.send(new DeregisterJobDefinitionCommand({ jobDefinition: 'sleep:1' }));
     await env.client.send(new DeregisterJobDefinitionCommand({ jobDefinition: 'sleep:1' })); // idempotent
-    const active = await env.client.send(new DescribeJobDefinitionsCommand({ jobDefinitionName: 'sleep', status: 'ACTIVE' }));
+    const active = await env.client.send(
+      new DescribeJobDefinitionsCommand({ jobDefinitionName: 'sleep', status: 'ACTIVE' }),
+    );
     expect(active.jobDefinitions!.map((j) => j.revision)).toEqual([2]);
     const all = await env.client.send(new DescribeJobDefinitionsCommand({ jobDefinitionName: 'sleep' }));
     expect(all.jobDefinitions!.map((j) => [j.revision, j.status])).toEqual([
       [1, 'INACTIVE'],
       [2, 'ACTIVE'],
     ]);
-    const byArn = await env.client.send(new DescribeJobDefinitionsCommand({ jobDefinitions: [`${ACCT}:job-definition/sleep:1`] }));
+    const byArn = await env.client.send(
+      new DescribeJobDefinitionsCommand({ jobDefinitions: [`${ACCT}:job-definition/sleep:1`] }),
+    );
     expect(byArn.jobDefinitions![0]!.status).toBe('INACTIVE');
-    const r3 = await env.client.send(new RegisterJobDefinitionCommand({ jobDefinitionName: 'sleep', type: 'container', containerProperties: { image: 'x' } }));
+    const r3 = await env.client.send(
+      new RegisterJobDefinitionCommand({
+        jobDefinitionName: 'sleep',
+        type: 'container',
+        containerProperties: { image: 'x' },
+      }),
+    );
     expect(r3.revision).toBe(3);
-    const combined = await clientError(env.client.send(new DescribeJobDefinitionsCommand({ jobDefinitions: ['sleep:1'], status: 'ACTIVE' })));
+    const combined = await clientError(
+      env.client.send(new DescribeJobDefinitionsCommand({ jobDefinitions: ['sleep:1'], status: 'ACTIVE' })),
+    );
     expect(combined.message).toMatch(/cannot be used with other parameters/);
-    const badStatus = await clientError(env.client.send(new DescribeJobDefinitionsCommand({ status: 'DELETED' })));
+    const badStatus = await clientError(
+      env.client.send(new DescribeJobDefinitionsCommand({ status: 'DELETED' })),
+    );
     expect(badStatus.message).toMatch(/status must be one of ACTIVE, INACTIVE/);
-    expect((await env.client.send(new DescribeJobDefinitionsCommand({ jobDefinitions: ['nope:1', 'sleep:99'] }))).jobDefinitions).toEqual([]);
-    const noRev = await clientError(env.client.send(new DeregisterJobDefinitionCommand({ jobDefinition: 'sleep' })));
+    expect(
+      (await env.client.send(new DescribeJobDefinitionsCommand({ jobDefinitions: ['nope:1', 'sleep:99'] })))
+        .jobDefinitions,
+    ).toEqual([]);
+    const noRev = await clientError(
+      env.client.send(new DeregisterJobDefinitionCommand({ jobDefinition: 'sleep' })),
+    );
     expect(noRev.message).toMatch(/revision/);
-    const gone = await clientError(env.client.send(new DeregisterJobDefinitionCommand({ jobDefinition: 'sleep:42' })));
+    const gone = await clientError(
+      env.client.send(new DeregisterJobDefinitionCommand({ jobDefinition: 'sleep:42' })),
+    );
     expect(gone.message).toContain('does not exist');
   });
 
   it('paginates revisions', async () => {
     for (let i = 0; i < 5; i++) {
-      await env.client.send(new RegisterJobDefinitionCommand({ jobDefinitionName: 'many', type: 'container', containerProperties: { image: 'x' } }));
+      await env.client.send(
+        new RegisterJobDefinitionCommand({
+          jobDefinitionName: 'many',
+          type: 'container',
+          containerProperties: { image: 'x' },
+        }),
+      );
     }
     const revs: number[] = [];
     let token: string | undefined;
     do {
-      const out = await env.client.send(new DescribeJobDefinitionsCommand({ jobDefinitionName: 'many', maxResults: 2, nextToken: token }));
+      const out = await env.client.send(
+        new DescribeJobDefinitionsCommand({ jobDefinitionName: 'many', maxResults: 2, nextToken: token }),
+      );
       revs.push(...out.jobDefinitions!.map((j) => j.revision!));
       token = out.nextToken;
     } while (token);
@@ -325,36 +456,104 @@ describe('job definitions', () => {
     const fargate = { platformCapabilities: ['FARGATE'] };
     const cases: [Record<string, unknown>, RegExp][] = [
       [{}, /One of containerProperties, ecsProperties or eksProperties must be specified/],
-      [{ containerProperties: { image: 'x' }, ecsProperties: { taskProperties: [{ containers: [{ image: 'x' }] }] } }, /One of containerProperties/],
+      [
+        {
+          containerProperties: { image: 'x' },
+          ecsProperties: { taskProperties: [{ containers: [{ image: 'x' }] }] },
+        },
+        /One of containerProperties/,
+      ],
       [{ type: 'multinode', containerProperties: { image: 'x' } }, /nodeProperties must be specified/],
       [{ containerProperties: {} }, /image must be specified/],
-      [{ containerProperties: { image: 'x', command: ['a', ''] } }, /^Command field cannot have empty strings$/],
-      [{ containerProperties: { image: 'x', environment: [{ name: 'AWS_BATCH_X', value: '1' }] } }, /AWS_BATCH/],
-      [{ containerProperties: { image: 'x', resourceRequirements: [{ type: 'MEMORY', value: '2' }] } }, /at least 4 MiB/],
-      [{ containerProperties: { image: 'x', resourceRequirements: [{ type: 'VCPU', value: 'lots' }] } }, /Invalid value for resource requirement VCPU/],
-      [{ containerProperties: { image: 'x', resourceRequirements: [{ type: 'VCPU', value: '0.5' }] } }, /at least 1 for EC2/],
+      [
+        { containerProperties: { image: 'x', command: ['a', ''] } },
+        /^Command field cannot have empty strings$/,
+      ],
+      [
+        { containerProperties: { image: 'x', environment: [{ name: 'AWS_BATCH_X', value: '1' }] } },
+        /AWS_BATCH/,
+      ],
+      [
+        { containerProperties: { image: 'x', resourceRequirements: [{ type: 'MEMORY', value: '2' }] } },
+        /at least 4 MiB/,
+      ],
+      [
+        { containerProperties: { image: 'x', resourceRequirements: [{ type: 'VCPU', value: 'lots' }] } },
+        /Invalid value for resource requirement VCPU/,
+      ],
+      [
+        { containerProperties: { image: 'x', resourceRequirements: [{ type: 'VCPU', value: '0.5' }] } },
+        /at least 1 for EC2/,
+      ],
       [{ containerProperties: { image: 'x', resourceRequirements: [{ type: 'DISK', value: '1' }] } }, /enum/],
       [{ containerProperties: { image: 'x', vcpus: 0 } }, /vcpus must be at least 1/],
-      [{ containerProperties: { image: 'x' }, timeout: { attemptDurationSeconds: 59 } }, /at least 60 seconds/],
+      [
+        { containerProperties: { image: 'x' }, timeout: { attemptDurationSeconds: 59 } },
+        /at least 60 seconds/,
+      ],
       [{ containerProperties: { image: 'x' }, schedulingPriority: 10000 }, /between 0 and 9999/],
       [{ containerProperties: { image: 'x' }, retryStrategy: { attempts: 11 } }, /between 1 and 10/],
-      [{ containerProperties: { image: 'x' }, retryStrategy: { attempts: 2, evaluateOnExit: [{ action: 'EXIT', onReason: '*bad' }] } }, /restricted characters/],
+      [
+        {
+          containerProperties: { image: 'x' },
+          retryStrategy: { attempts: 2, evaluateOnExit: [{ action: 'EXIT', onReason: '*bad' }] },
+        },
+        /restricted characters/,
+      ],
       [
         {
           ...fargate,
-          containerProperties: { image: 'x', executionRoleArn: 'arn:aws:iam::1:role/r', resourceRequirements: [{ type: 'VCPU', value: '0.25' }, { type: 'MEMORY', value: '4096' }] },
+          containerProperties: {
+            image: 'x',
+            executionRoleArn: 'arn:aws:iam::1:role/r',
+            resourceRequirements: [
+              { type: 'VCPU', value: '0.25' },
+              { type: 'MEMORY', value: '4096' },
+            ],
+          },
         },
         /Fargate MEMORY value 4096 is not supported with VCPU 0.25/,
       ],
-      [{ ...fargate, containerProperties: { image: 'x', resourceRequirements: [{ type: 'VCPU', value: '1' }, { type: 'MEMORY', value: '2048' }] } }, /executionRoleArn/],
-      [{ ...fargate, containerProperties: { image: 'x', executionRoleArn: 'r', vcpus: 1, memory: 2048 } }, /resourceRequirements instead of vcpus/],
-      [{ containerProperties: { image: 'x' }, consumableResourceProperties: { consumableResourceList: [{ consumableResource: 'nolicense', quantity: 1 }] } }, /Consumable resource nolicense does not exist/],
+      [
+        {
+          ...fargate,
+          containerProperties: {
+            image: 'x',
+            resourceRequirements: [
+              { type: 'VCPU', value: '1' },
+              { type: 'MEMORY', value: '2048' },
+            ],
+          },
+        },
+        /executionRoleArn/,
+      ],
+      [
+        { ...fargate, containerProperties: { image: 'x', executionRoleArn: 'r', vcpus: 1, memory: 2048 } },
+        /resourceRequirements instead of vcpus/,
+      ],
+      [
+        {
+          containerProperties: { image: 'x' },
+          consumableResourceProperties: {
+            consumableResourceList: [{ consumableResource: 'nolicense', quantity: 1 }],
+          },
+        },
+        /Consumable resource nolicense does not exist/,
+      ],
       [{ containerProperties: { image: 'x', command: ['x'.repeat(25 * 1024)] } }, /exceeds the maximum/],
       [{ jobDefinitionName: 'has space', containerProperties: { image: 'x' } }, /valid pattern/],
-      [{ containerProperties: { image: 'x' }, tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }, /50/],
+      [
+        {
+          containerProperties: { image: 'x' },
+          tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])),
+        },
+        /50/,
+      ],
     ];
     for (const [extra, msg] of cases) {
-      const err = await clientError(env.client.send(new RegisterJobDefinitionCommand({ ...base, ...extra } as never)));
+      const err = await clientError(
+        env.client.send(new RegisterJobDefinitionCommand({ ...base, ...extra } as never)),
+      );
       expect(err.message).toMatch(msg);
     }
     // a valid Fargate definition and a multinode one
@@ -366,7 +565,10 @@ describe('job definitions', () => {
         containerProperties: {
           image: 'x',
           executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
-          resourceRequirements: [{ type: 'VCPU', value: '0.5' }, { type: 'MEMORY', value: '2048' }],
+          resourceRequirements: [
+            { type: 'VCPU', value: '0.5' },
+            { type: 'MEMORY', value: '2048' },
+          ],
         },
       }),
     );
@@ -374,17 +576,30 @@ describe('job definitions', () => {
       new RegisterJobDefinitionCommand({
         jobDefinitionName: 'mnp',
         type: 'multinode',
-        nodeProperties: { numNodes: 2, mainNode: 0, nodeRangeProperties: [{ targetNodes: '0:1', container: { image: 'x', vcpus: 1, memory: 64 } }] },
+        nodeProperties: {
+          numNodes: 2,
+          mainNode: 0,
+          nodeRangeProperties: [{ targetNodes: '0:1', container: { image: 'x', vcpus: 1, memory: 64 } }],
+        },
       }),
     );
-    const d = (await env.client.send(new DescribeJobDefinitionsCommand({ jobDefinitions: [mnp.jobDefinitionArn!] }))).jobDefinitions![0]!;
+    const d = (
+      await env.client.send(new DescribeJobDefinitionsCommand({ jobDefinitions: [mnp.jobDefinitionArn!] }))
+    ).jobDefinitions![0]!;
     expect(d.nodeProperties?.nodeRangeProperties?.[0]?.container?.environment).toEqual([]);
     const overlap = await clientError(
       env.client.send(
         new RegisterJobDefinitionCommand({
           jobDefinitionName: 'mnp',
           type: 'multinode',
-          nodeProperties: { numNodes: 2, mainNode: 0, nodeRangeProperties: [{ targetNodes: '0:1', container: { image: 'x' } }, { targetNodes: '1', container: { image: 'x' } }] },
+          nodeProperties: {
+            numNodes: 2,
+            mainNode: 0,
+            nodeRangeProperties: [
+              { targetNodes: '0:1', container: { image: 'x' } },
+              { targetNodes: '1', container: { image: 'x' } },
+            ],
+          },
         }),
       ),
     );

@@ -68,7 +68,9 @@ async function waitStatus(id: string, statuses: string[], timeoutMs = 20_000): P
 }
 
 async function logLines(stream: string, group = '/aws/batch/job'): Promise<string[]> {
-  const out = await logs.send(new GetLogEventsCommand({ logGroupName: group, logStreamName: stream, startFromHead: true }));
+  const out = await logs.send(
+    new GetLogEventsCommand({ logGroupName: group, logStreamName: stream, startFromHead: true }),
+  );
   return (out.events ?? []).map((e) => e.message!);
 }
 
@@ -86,10 +88,18 @@ afterAll(async () => {
 
 describe('lifecycle', () => {
   it('runs a job with overrides, parameters and AWS_BATCH_* env, and keeps its output in the log store', async () => {
-    const arn = await jd('env-echo', ['sh', '-c', 'echo "greet=$GREETING name=Ref::who id=$AWS_BATCH_JOB_ID attempt=$AWS_BATCH_JOB_ATTEMPT jq=$AWS_BATCH_JQ_NAME ce=$AWS_BATCH_CE_NAME"'], {
-      containerProperties: { environment: [{ name: 'GREETING', value: 'hi' }] },
-      top: { parameters: { who: 'nobody' } },
-    });
+    const arn = await jd(
+      'env-echo',
+      [
+        'sh',
+        '-c',
+        'echo "greet=$GREETING name=Ref::who id=$AWS_BATCH_JOB_ID attempt=$AWS_BATCH_JOB_ATTEMPT jq=$AWS_BATCH_JQ_NAME ce=$AWS_BATCH_CE_NAME"',
+      ],
+      {
+        containerProperties: { environment: [{ name: 'GREETING', value: 'hi' }] },
+        top: { parameters: { who: 'nobody' } },
+      },
+    );
     const id = await submit({
       jobDefinition: arn,
       parameters: { who: 'world' },
@@ -103,7 +113,9 @@ describe('lifecycle', () => {
     expect(j.startedAt!).toBeGreaterThanOrEqual(j.createdAt!);
     expect(j.stoppedAt!).toBeGreaterThanOrEqual(j.startedAt!);
     expect(j.attempts).toHaveLength(1);
-    expect(j.attempts![0]!.container?.taskArn).toMatch(/^arn:aws:ecs:us-east-1:123456789012:task\/.+\/[0-9a-f]{32}$/);
+    expect(j.attempts![0]!.container?.taskArn).toMatch(
+      /^arn:aws:ecs:us-east-1:123456789012:task\/.+\/[0-9a-f]{32}$/,
+    );
     expect(j.container?.logStreamName).toMatch(/^env-echo\/default\/[0-9a-f]{32}$/);
     expect(j.container?.command).toEqual(['sh', '-c', expect.stringContaining('name=world')]);
     const lines = await waitFor(async () => {
@@ -144,9 +156,22 @@ describe('lifecycle', () => {
 
 describe('resources', () => {
   it('kills a job above its MEMORY with the OOM reason', async () => {
-    const arn = await jd('hog', ['python3', '-c', 'import time\nx = bytearray(400 * 1024 * 1024)\nfor i in range(0, len(x), 4096): x[i] = 1\ntime.sleep(5)'], {
-      containerProperties: { resourceRequirements: [{ type: 'VCPU', value: '1' }, { type: 'MEMORY', value: '64' }] },
-    });
+    const arn = await jd(
+      'hog',
+      [
+        'python3',
+        '-c',
+        'import time\nx = bytearray(400 * 1024 * 1024)\nfor i in range(0, len(x), 4096): x[i] = 1\ntime.sleep(5)',
+      ],
+      {
+        containerProperties: {
+          resourceRequirements: [
+            { type: 'VCPU', value: '1' },
+            { type: 'MEMORY', value: '64' },
+          ],
+        },
+      },
+    );
     const j = await waitStatus(await submit({ jobDefinition: arn }), ['SUCCEEDED', 'FAILED'], 30_000);
     expect(j.status).toBe('FAILED');
     expect(j.container?.reason).toBe('OutOfMemoryError: Container killed due to memory usage');
@@ -157,9 +182,13 @@ describe('resources', () => {
 
 describe('retries', () => {
   it('retries failed attempts up to retryStrategy.attempts with AWS_BATCH_JOB_ATTEMPT counting up', async () => {
-    const arn = await jd('flaky', ['sh', '-c', 'echo attempt $AWS_BATCH_JOB_ATTEMPT; [ "$AWS_BATCH_JOB_ATTEMPT" -ge 3 ]'], {
-      top: { retryStrategy: { attempts: 3 } },
-    });
+    const arn = await jd(
+      'flaky',
+      ['sh', '-c', 'echo attempt $AWS_BATCH_JOB_ATTEMPT; [ "$AWS_BATCH_JOB_ATTEMPT" -ge 3 ]'],
+      {
+        top: { retryStrategy: { attempts: 3 } },
+      },
+    );
     const id = await submit({ jobDefinition: arn });
     const j = await waitStatus(id, ['SUCCEEDED', 'FAILED']);
     expect(j.status).toBe('SUCCEEDED');
@@ -169,7 +198,15 @@ describe('retries', () => {
 
   it('stops retrying when an evaluateOnExit EXIT rule matches the exit code', async () => {
     const arn = await jd('exit-rule', ['sh', '-c', 'exit 42'], {
-      top: { retryStrategy: { attempts: 5, evaluateOnExit: [{ onExitCode: '42', action: 'EXIT' }, { onReason: '*', action: 'RETRY' }] } },
+      top: {
+        retryStrategy: {
+          attempts: 5,
+          evaluateOnExit: [
+            { onExitCode: '42', action: 'EXIT' },
+            { onReason: '*', action: 'RETRY' },
+          ],
+        },
+      },
     });
     const j = await waitStatus(await submit({ jobDefinition: arn }), ['SUCCEEDED', 'FAILED']);
     expect(j.status).toBe('FAILED');
@@ -179,7 +216,10 @@ describe('retries', () => {
   it('uses the submit-time retryStrategy instead of the definition one, and no match means retry', async () => {
     const arn = await jd('exit-rule2', ['sh', '-c', 'exit 7'], { top: { retryStrategy: { attempts: 1 } } });
     const j = await waitStatus(
-      await submit({ jobDefinition: arn, retryStrategy: { attempts: 2, evaluateOnExit: [{ onExitCode: '1*', action: 'EXIT' }] } }),
+      await submit({
+        jobDefinition: arn,
+        retryStrategy: { attempts: 2, evaluateOnExit: [{ onExitCode: '1*', action: 'EXIT' }] },
+      }),
       ['SUCCEEDED', 'FAILED'],
     );
     expect(j.status).toBe('FAILED');
@@ -189,39 +229,56 @@ describe('retries', () => {
   it('rejects restricted characters in evaluateOnExit patterns', async () => {
     const arn = await jd('exit-rule3', ['true']);
     await expect(
-      submit({ jobDefinition: arn, retryStrategy: { attempts: 2, evaluateOnExit: [{ onStatusReason: '*Host', action: 'RETRY' }] } }),
-    ).rejects.toMatchObject({ name: 'ClientException', message: 'Evaluate on exit condition contains restricted characters' });
+      submit({
+        jobDefinition: arn,
+        retryStrategy: { attempts: 2, evaluateOnExit: [{ onStatusReason: '*Host', action: 'RETRY' }] },
+      }),
+    ).rejects.toMatchObject({
+      name: 'ClientException',
+      message: 'Evaluate on exit condition contains restricted characters',
+    });
   });
 
   it('retries a Spot-interrupted attempt on a Host EC2* rule and records the reclaim reason', async () => {
-    const arn = await jd('spot', ['sh', '-c', 'if [ "$AWS_BATCH_JOB_ATTEMPT" = 1 ]; then sleep 30; fi; echo ok'], {
-      top: {
-        retryStrategy: {
-          attempts: 3,
-          evaluateOnExit: [
-            { onStatusReason: 'Host EC2*', action: 'RETRY' },
-            { onReason: '*', action: 'EXIT' },
-          ],
+    const arn = await jd(
+      'spot',
+      ['sh', '-c', 'if [ "$AWS_BATCH_JOB_ATTEMPT" = 1 ]; then sleep 30; fi; echo ok'],
+      {
+        top: {
+          retryStrategy: {
+            attempts: 3,
+            evaluateOnExit: [
+              { onStatusReason: 'Host EC2*', action: 'RETRY' },
+              { onReason: '*', action: 'EXIT' },
+            ],
+          },
         },
       },
-    });
+    );
     const id = await submit({ jobDefinition: arn });
     await waitStatus(id, ['RUNNING']);
-    const res = await fetch(`${server.url}/openbatch/v1/interrupt`, { method: 'POST', body: JSON.stringify({ jobIds: [id] }) });
+    const res = await fetch(`${server.url}/openbatch/v1/interrupt`, {
+      method: 'POST',
+      body: JSON.stringify({ jobIds: [id] }),
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { interrupted: { jobId: string; instanceId: string }[] };
     expect(body.interrupted.map((i) => i.jobId)).toEqual([id]);
     const j = await waitStatus(id, ['SUCCEEDED', 'FAILED']);
     expect(j.status).toBe('SUCCEEDED');
     expect(j.attempts).toHaveLength(2);
-    expect(j.attempts![0]!.statusReason).toBe(`Host EC2 (instance ${body.interrupted[0]!.instanceId}) terminated.`);
+    expect(j.attempts![0]!.statusReason).toBe(
+      `Host EC2 (instance ${body.interrupted[0]!.instanceId}) terminated.`,
+    );
     expect(j.attempts![0]!.container?.exitCode).toBeUndefined();
   });
 });
 
 describe('timeouts', () => {
   it('ends an attempt past attemptDurationSeconds with the AWS reason and does not retry it', async () => {
-    const arn = await jd('sleeper', ['sh', '-c', 'sleep 60'], { top: { retryStrategy: { attempts: 3 }, timeout: { attemptDurationSeconds: 60 } } });
+    const arn = await jd('sleeper', ['sh', '-c', 'sleep 60'], {
+      top: { retryStrategy: { attempts: 3 }, timeout: { attemptDurationSeconds: 60 } },
+    });
     const id = await submit({ jobDefinition: arn });
     await waitStatus(id, ['RUNNING']);
     clock.advance(61_000);
@@ -234,14 +291,24 @@ describe('timeouts', () => {
 
   it('refuses a timeout under 60 seconds', async () => {
     const arn = await jd('sleeper2', ['true']);
-    await expect(submit({ jobDefinition: arn, timeout: { attemptDurationSeconds: 5 } })).rejects.toMatchObject({ name: 'ClientException' });
+    await expect(
+      submit({ jobDefinition: arn, timeout: { attemptDurationSeconds: 5 } }),
+    ).rejects.toMatchObject({ name: 'ClientException' });
   });
 });
 
 describe('arrays and dependencies', () => {
   it('runs array children with their index, SEQUENTIAL order, and summarises the parent', async () => {
-    const arn = await jd('arr', ['sh', '-c', 'echo index=$AWS_BATCH_JOB_ARRAY_INDEX size=$AWS_BATCH_JOB_ARRAY_SIZE id=$AWS_BATCH_JOB_ID']);
-    const id = await submit({ jobDefinition: arn, arrayProperties: { size: 3 }, dependsOn: [{ type: 'SEQUENTIAL' }] });
+    const arn = await jd('arr', [
+      'sh',
+      '-c',
+      'echo index=$AWS_BATCH_JOB_ARRAY_INDEX size=$AWS_BATCH_JOB_ARRAY_SIZE id=$AWS_BATCH_JOB_ID',
+    ]);
+    const id = await submit({
+      jobDefinition: arn,
+      arrayProperties: { size: 3 },
+      dependsOn: [{ type: 'SEQUENTIAL' }],
+    });
     const parent = await waitStatus(id, ['SUCCEEDED', 'FAILED']);
     expect(parent.status).toBe('SUCCEEDED');
     expect(parent.arrayProperties?.size).toBe(3);
@@ -273,13 +340,25 @@ describe('arrays and dependencies', () => {
   it('runs N_TO_N children after their counterparts', async () => {
     const arnA = await jd('n2n-a', ['sh', '-c', 'sleep 0.2']);
     const a = await submit({ jobDefinition: arnA, arrayProperties: { size: 2 } });
-    const b = await submit({ jobDefinition: arnA, arrayProperties: { size: 2 }, dependsOn: [{ jobId: a, type: 'N_TO_N' }] });
+    const b = await submit({
+      jobDefinition: arnA,
+      arrayProperties: { size: 2 },
+      dependsOn: [{ jobId: a, type: 'N_TO_N' }],
+    });
     await waitStatus(b, ['SUCCEEDED', 'FAILED']);
-    const jobs = await batch.send(new DescribeJobsCommand({ jobs: [`${a}:0`, `${a}:1`, `${b}:0`, `${b}:1`] }));
+    const jobs = await batch.send(
+      new DescribeJobsCommand({ jobs: [`${a}:0`, `${a}:1`, `${b}:0`, `${b}:1`] }),
+    );
     const m = new Map(jobs.jobs!.map((j) => [j.jobId!, j]));
     expect(m.get(`${b}:0`)!.startedAt!).toBeGreaterThanOrEqual(m.get(`${a}:0`)!.stoppedAt!);
     expect(m.get(`${b}:1`)!.startedAt!).toBeGreaterThanOrEqual(m.get(`${a}:1`)!.stoppedAt!);
-    await expect(submit({ jobDefinition: arnA, arrayProperties: { size: 3 }, dependsOn: [{ jobId: a, type: 'N_TO_N' }] })).rejects.toMatchObject({
+    await expect(
+      submit({
+        jobDefinition: arnA,
+        arrayProperties: { size: 3 },
+        dependsOn: [{ jobId: a, type: 'N_TO_N' }],
+      }),
+    ).rejects.toMatchObject({
       name: 'ClientException',
     });
   });
@@ -309,19 +388,34 @@ describe('arrays and dependencies', () => {
 
   it('rejects unknown dependencies, more than 20 dependencies, bad array sizes and bad names', async () => {
     const ok = await jd('limits', ['true']);
-    await expect(submit({ jobDefinition: ok, dependsOn: [{ jobId: '00000000-0000-4000-8000-000000000000' }] })).rejects.toMatchObject({ name: 'ClientException' });
+    await expect(
+      submit({ jobDefinition: ok, dependsOn: [{ jobId: '00000000-0000-4000-8000-000000000000' }] }),
+    ).rejects.toMatchObject({ name: 'ClientException' });
     const a = await submit({ jobDefinition: ok });
-    await expect(submit({ jobDefinition: ok, dependsOn: Array.from({ length: 21 }, () => ({ jobId: a })) })).rejects.toMatchObject({ name: 'ClientException' });
-    await expect(submit({ jobDefinition: ok, arrayProperties: { size: 1 } })).rejects.toMatchObject({ name: 'ClientException' });
-    await expect(submit({ jobDefinition: ok, arrayProperties: { size: 10_001 } })).rejects.toMatchObject({ name: 'ClientException' });
-    await expect(submit({ jobDefinition: ok, jobName: '-bad name' })).rejects.toMatchObject({ name: 'ClientException' });
-    await expect(submit({ jobDefinition: ok, jobQueue: 'nope' })).rejects.toMatchObject({ name: 'ClientException' });
+    await expect(
+      submit({ jobDefinition: ok, dependsOn: Array.from({ length: 21 }, () => ({ jobId: a })) }),
+    ).rejects.toMatchObject({ name: 'ClientException' });
+    await expect(submit({ jobDefinition: ok, arrayProperties: { size: 1 } })).rejects.toMatchObject({
+      name: 'ClientException',
+    });
+    await expect(submit({ jobDefinition: ok, arrayProperties: { size: 10_001 } })).rejects.toMatchObject({
+      name: 'ClientException',
+    });
+    await expect(submit({ jobDefinition: ok, jobName: '-bad name' })).rejects.toMatchObject({
+      name: 'ClientException',
+    });
+    await expect(submit({ jobDefinition: ok, jobQueue: 'nope' })).rejects.toMatchObject({
+      name: 'ClientException',
+    });
     await expect(submit({ jobDefinition: 'nope' })).rejects.toMatchObject({
       name: 'ClientException',
       message: 'JobDefinition nope does not exist or is not in ACTIVE status',
     });
     await expect(
-      submit({ jobDefinition: ok, containerOverrides: { environment: [{ name: 'X', value: 'y'.repeat(31_000) }] } }),
+      submit({
+        jobDefinition: ok,
+        containerOverrides: { environment: [{ name: 'X', value: 'y'.repeat(31_000) }] },
+      }),
     ).rejects.toMatchObject({ name: 'ClientException' });
   });
 });
@@ -330,10 +424,27 @@ describe('cancel and terminate', () => {
   let parkedQueue: string;
   beforeAll(async () => {
     await batch.send(
-      new CreateComputeEnvironmentCommand({ computeEnvironmentName: 'parked', type: 'MANAGED', state: 'DISABLED', computeResources: { type: 'EC2', maxvCpus: 4, subnets: ['subnet-1'], instanceRole: 'ecsInstanceRole', instanceTypes: ['c5.xlarge'] } }),
+      new CreateComputeEnvironmentCommand({
+        computeEnvironmentName: 'parked',
+        type: 'MANAGED',
+        state: 'DISABLED',
+        computeResources: {
+          type: 'EC2',
+          maxvCpus: 4,
+          subnets: ['subnet-1'],
+          instanceRole: 'ecsInstanceRole',
+          instanceTypes: ['c5.xlarge'],
+        },
+      }),
     );
     await waitFor(async () => true);
-    const q = await batch.send(new CreateJobQueueCommand({ jobQueueName: 'parked', priority: 1, computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'parked' }] }));
+    const q = await batch.send(
+      new CreateJobQueueCommand({
+        jobQueueName: 'parked',
+        priority: 1,
+        computeEnvironmentOrder: [{ order: 1, computeEnvironment: 'parked' }],
+      }),
+    );
     parkedQueue = q.jobQueueArn!;
   });
 
@@ -378,7 +489,9 @@ describe('cancel and terminate', () => {
   });
 
   it('errors on an unknown job id', async () => {
-    await expect(batch.send(new CancelJobCommand({ jobId: 'nope', reason: 'x' }))).rejects.toMatchObject({ name: 'ClientException' });
+    await expect(batch.send(new CancelJobCommand({ jobId: 'nope', reason: 'x' }))).rejects.toMatchObject({
+      name: 'ClientException',
+    });
   });
 });
 
@@ -390,7 +503,9 @@ describe('ListJobs', () => {
     for (const id of ids) await waitStatus(id, ['SUCCEEDED']);
     const running = await batch.send(new ListJobsCommand({ jobQueue: 'default' }));
     expect(running.jobSummaryList!.every((s) => s.status === 'RUNNING')).toBe(true);
-    const byName = await batch.send(new ListJobsCommand({ jobQueue: 'default', filters: [{ name: 'JOB_NAME', values: ['LISTY-*'] }] }));
+    const byName = await batch.send(
+      new ListJobsCommand({ jobQueue: 'default', filters: [{ name: 'JOB_NAME', values: ['LISTY-*'] }] }),
+    );
     expect(byName.jobSummaryList!.map((s) => s.jobId).sort()).toEqual([...ids].sort());
     // createdAt descending with filters
     const created = byName.jobSummaryList!.map((s) => s.createdAt!);
@@ -399,21 +514,32 @@ describe('ListJobs', () => {
     let token: string | undefined;
     let pages = 0;
     do {
-      const page = await batch.send(new ListJobsCommand({ jobQueue: 'default', jobStatus: 'SUCCEEDED', maxResults: 2, ...(token ? { nextToken: token } : {}) }));
+      const page = await batch.send(
+        new ListJobsCommand({
+          jobQueue: 'default',
+          jobStatus: 'SUCCEEDED',
+          maxResults: 2,
+          ...(token ? { nextToken: token } : {}),
+        }),
+      );
       seen.push(...page.jobSummaryList!.map((s) => s.jobId!));
       token = page.nextToken;
       pages++;
     } while (token && pages < 100);
     for (const id of ids) expect(seen).toContain(id);
     expect(new Set(seen).size).toBe(seen.length);
-    const byJd = await batch.send(new ListJobsCommand({ jobQueue: 'default', filters: [{ name: 'JOB_DEFINITION', values: ['listy'] }] }));
+    const byJd = await batch.send(
+      new ListJobsCommand({ jobQueue: 'default', filters: [{ name: 'JOB_DEFINITION', values: ['listy'] }] }),
+    );
     expect(byJd.jobSummaryList).toHaveLength(5);
     await expect(batch.send(new ListJobsCommand({}))).rejects.toMatchObject({ name: 'ClientException' });
   });
 
   it('omits unknown ids in DescribeJobs and refuses more than 100', async () => {
     expect((await batch.send(new DescribeJobsCommand({ jobs: ['nope'] }))).jobs).toEqual([]);
-    await expect(batch.send(new DescribeJobsCommand({ jobs: Array.from({ length: 101 }, (_, i) => `j${i}`) }))).rejects.toMatchObject({
+    await expect(
+      batch.send(new DescribeJobsCommand({ jobs: Array.from({ length: 101 }, (_, i) => `j${i}`) })),
+    ).rejects.toMatchObject({
       name: 'ClientException',
       message: 'Error executing request, Exception : Maximum number of jobs supported is  100',
     });

@@ -36,7 +36,15 @@ async function ce(name: string, maxvCpus: number, instanceTypes: string[]): Prom
     new CreateComputeEnvironmentCommand({
       computeEnvironmentName: name,
       type: 'MANAGED',
-      computeResources: { type: 'EC2', minvCpus: 0, maxvCpus, instanceTypes, subnets: ['subnet-1'], securityGroupIds: ['sg-1'], instanceRole: 'ecsInstanceRole' },
+      computeResources: {
+        type: 'EC2',
+        minvCpus: 0,
+        maxvCpus,
+        instanceTypes,
+        subnets: ['subnet-1'],
+        securityGroupIds: ['sg-1'],
+        instanceRole: 'ecsInstanceRole',
+      },
     }),
   );
   return out.computeEnvironmentArn!;
@@ -54,7 +62,13 @@ async function queue(name: string, ces: string[], extra: Record<string, unknown>
   return out.jobQueueArn!;
 }
 
-async function jd(name: string, command: string[], vcpus = 1, extra: Record<string, unknown> = {}, gpus = 0): Promise<string> {
+async function jd(
+  name: string,
+  command: string[],
+  vcpus = 1,
+  extra: Record<string, unknown> = {},
+  gpus = 0,
+): Promise<string> {
   const out = await batch.send(
     new RegisterJobDefinitionCommand({
       jobDefinitionName: name,
@@ -74,7 +88,9 @@ async function jd(name: string, command: string[], vcpus = 1, extra: Record<stri
   return out.jobDefinitionArn!;
 }
 
-async function submit(input: Partial<SubmitJobCommandInput> & { jobDefinition: string; jobQueue: string }): Promise<string> {
+async function submit(
+  input: Partial<SubmitJobCommandInput> & { jobDefinition: string; jobQueue: string },
+): Promise<string> {
   const out = await batch.send(new SubmitJobCommand({ jobName: 'sched', ...input }));
   return out.jobId!;
 }
@@ -84,7 +100,12 @@ async function describe1(id: string): Promise<JobDetail> {
   return out.jobs![0]!;
 }
 
-async function waitJob(id: string, pred: (j: JobDetail) => boolean, what: string, timeoutMs = 30_000): Promise<JobDetail> {
+async function waitJob(
+  id: string,
+  pred: (j: JobDetail) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<JobDetail> {
   return waitFor(
     async () => {
       const j = await describe1(id);
@@ -94,7 +115,10 @@ async function waitJob(id: string, pred: (j: JobDetail) => boolean, what: string
   );
 }
 
-const status = (...s: string[]) => (j: JobDetail) => s.includes(j.status!);
+const status =
+  (...s: string[]) =>
+  (j: JobDetail) =>
+    s.includes(j.status!);
 
 async function clientError(p: Promise<unknown>): Promise<{ name: string; message: string }> {
   try {
@@ -125,7 +149,11 @@ describe('fair share', () => {
     const policy = await batch.send(
       new CreateSchedulingPolicyCommand({
         name: 'sched-fair',
-        fairsharePolicy: { shareDecaySeconds: 600, computeReservation: 0, shareDistribution: [{ shareIdentifier: 'blue', weightFactor: 0.5 }, { shareIdentifier: 'red' }] },
+        fairsharePolicy: {
+          shareDecaySeconds: 600,
+          computeReservation: 0,
+          shareDistribution: [{ shareIdentifier: 'blue', weightFactor: 0.5 }, { shareIdentifier: 'red' }],
+        },
       }),
     );
     fairQ = await queue('sched-fair-q', [c], { schedulingPolicyArn: policy.arn });
@@ -138,7 +166,9 @@ describe('fair share', () => {
     expect(missing.name).toBe('ClientException');
     expect(missing.message).toMatch(/shareIdentifier/i);
     expect(missing.message).toContain('sched-fair-q');
-    const forbidden = await clientError(submit({ jobQueue: fifoQ, jobDefinition: def, shareIdentifier: 'blue' }));
+    const forbidden = await clientError(
+      submit({ jobQueue: fifoQ, jobDefinition: def, shareIdentifier: 'blue' }),
+    );
     expect(forbidden.name).toBe('ClientException');
     expect(forbidden.message).toMatch(/shareIdentifier/i);
     expect(forbidden.message).toContain('sched-fifo-q');
@@ -151,7 +181,12 @@ describe('fair share', () => {
     const holder = await submit({ jobQueue: fairQ, jobDefinition: hold, shareIdentifier: 'red' });
     await waitJob(holder, status('STARTING', 'RUNNING'), 'to start');
     const lowRed = await submit({ jobQueue: fairQ, jobDefinition: quick, shareIdentifier: 'red' });
-    const highRed = await submit({ jobQueue: fairQ, jobDefinition: quick, shareIdentifier: 'red', schedulingPriorityOverride: 9 });
+    const highRed = await submit({
+      jobQueue: fairQ,
+      jobDefinition: quick,
+      shareIdentifier: 'red',
+      schedulingPriorityOverride: 9,
+    });
     const blue = await submit({ jobQueue: fairQ, jobDefinition: quick, shareIdentifier: 'blue' });
 
     const d = await describe1(highRed);
@@ -222,14 +257,29 @@ describe('placement', () => {
   it('GPU jobs on a g4dn environment see the GPUs they were given', async () => {
     const c = await ce('sched-g4dn', 8, ['g4dn.xlarge']); // 2 instances → 2 GPUs
     const q = await queue('sched-gpu-q', [c]);
-    const def = await jd('sched-gpu', ['sh', '-c', 'echo "cuda=$CUDA_VISIBLE_DEVICES nvidia=$NVIDIA_VISIBLE_DEVICES"; sleep 1'], 1, {}, 1);
-    const ids = [await submit({ jobQueue: q, jobDefinition: def }), await submit({ jobQueue: q, jobDefinition: def })];
+    const def = await jd(
+      'sched-gpu',
+      ['sh', '-c', 'echo "cuda=$CUDA_VISIBLE_DEVICES nvidia=$NVIDIA_VISIBLE_DEVICES"; sleep 1'],
+      1,
+      {},
+      1,
+    );
+    const ids = [
+      await submit({ jobQueue: q, jobDefinition: def }),
+      await submit({ jobQueue: q, jobDefinition: def }),
+    ];
     const seen: string[] = [];
     for (const id of ids) {
       const j = await waitJob(id, status('SUCCEEDED', 'FAILED'), 'to finish');
       expect(j.status).toBe('SUCCEEDED');
       const line = await waitFor(async () => {
-        const out = await logs.send(new GetLogEventsCommand({ logGroupName: '/aws/batch/job', logStreamName: j.container!.logStreamName!, startFromHead: true }));
+        const out = await logs.send(
+          new GetLogEventsCommand({
+            logGroupName: '/aws/batch/job',
+            logStreamName: j.container!.logStreamName!,
+            startFromHead: true,
+          }),
+        );
         return out.events?.[0]?.message;
       });
       const m = /^cuda=(\d) nvidia=(\d)$/.exec(line);
@@ -250,18 +300,30 @@ describe('consumable resources', () => {
   it('REPLENISHABLE: a job waits RUNNABLE until the quantity is free; Describe/ListJobsByConsumableResource show usage', async () => {
     const c = await ce('sched-cr', 8, ['c5.2xlarge']);
     const q = await queue('sched-cr-q', [c]);
-    const cr = await batch.send(new CreateConsumableResourceCommand({ consumableResourceName: 'sched-licence', totalQuantity: 1, resourceType: 'REPLENISHABLE' }));
+    const cr = await batch.send(
+      new CreateConsumableResourceCommand({
+        consumableResourceName: 'sched-licence',
+        totalQuantity: 1,
+        resourceType: 'REPLENISHABLE',
+      }),
+    );
     const def = await jd('sched-licensed', ['sh', '-c', 'sleep 2'], 1, {
-      consumableResourceProperties: { consumableResourceList: [{ consumableResource: 'sched-licence', quantity: 1 }] },
+      consumableResourceProperties: {
+        consumableResourceList: [{ consumableResource: 'sched-licence', quantity: 1 }],
+      },
     });
     const first = await submit({ jobQueue: q, jobDefinition: def });
     await waitJob(first, status('STARTING', 'RUNNING'), 'to start');
     const second = await submit({ jobQueue: q, jobDefinition: def });
     await waitJob(second, status('RUNNABLE'), 'to be RUNNABLE');
-    const d = await batch.send(new DescribeConsumableResourceCommand({ consumableResource: 'sched-licence' }));
+    const d = await batch.send(
+      new DescribeConsumableResourceCommand({ consumableResource: 'sched-licence' }),
+    );
     expect(d.inUseQuantity).toBe(1);
     expect(d.availableQuantity).toBe(0);
-    const listed = await batch.send(new ListJobsByConsumableResourceCommand({ consumableResource: cr.consumableResourceArn! }));
+    const listed = await batch.send(
+      new ListJobsByConsumableResourceCommand({ consumableResource: cr.consumableResourceArn! }),
+    );
     const byId = new Map(listed.jobs!.map((j) => [j.jobArn!.split('/').pop(), j]));
     expect(byId.get(first)!.quantity).toBe(1);
     expect(['STARTING', 'RUNNING']).toContain(byId.get(first)!.jobStatus);
@@ -270,7 +332,9 @@ describe('consumable resources', () => {
     expect((await describe1(second)).status).toBe('RUNNABLE');
     await waitJob(first, status('SUCCEEDED'), 'to succeed');
     await waitJob(second, status('SUCCEEDED'), 'to succeed', 40_000);
-    const after = await batch.send(new DescribeConsumableResourceCommand({ consumableResource: 'sched-licence' }));
+    const after = await batch.send(
+      new DescribeConsumableResourceCommand({ consumableResource: 'sched-licence' }),
+    );
     expect(after.totalQuantity).toBe(1);
     expect(after.inUseQuantity).toBe(0);
     expect(after.availableQuantity).toBe(1);
@@ -279,14 +343,24 @@ describe('consumable resources', () => {
   it('NON_REPLENISHABLE: quantities are consumed for good; later jobs wait', async () => {
     const c = await ce('sched-cr2', 8, ['c5.2xlarge']);
     const q = await queue('sched-cr2-q', [c]);
-    await batch.send(new CreateConsumableResourceCommand({ consumableResourceName: 'sched-credits', totalQuantity: 3, resourceType: 'NON_REPLENISHABLE' }));
+    await batch.send(
+      new CreateConsumableResourceCommand({
+        consumableResourceName: 'sched-credits',
+        totalQuantity: 3,
+        resourceType: 'NON_REPLENISHABLE',
+      }),
+    );
     const def = await jd('sched-credit', ['true'], 1, {
-      consumableResourceProperties: { consumableResourceList: [{ consumableResource: 'sched-credits', quantity: 2 }] },
+      consumableResourceProperties: {
+        consumableResourceList: [{ consumableResource: 'sched-credits', quantity: 2 }],
+      },
     });
     const first = await submit({ jobQueue: q, jobDefinition: def });
     await waitJob(first, status('SUCCEEDED'), 'to succeed');
     const d = await waitFor(async () => {
-      const r = await batch.send(new DescribeConsumableResourceCommand({ consumableResource: 'sched-credits' }));
+      const r = await batch.send(
+        new DescribeConsumableResourceCommand({ consumableResource: 'sched-credits' }),
+      );
       return r.totalQuantity === 1 ? r : undefined;
     });
     expect(d.inUseQuantity).toBe(0);
@@ -303,20 +377,37 @@ describe('jobStateTimeLimitActions (runs last: it moves the server clock)', () =
   it('cancels a RUNNABLE job whose statusReason matched the action for maxTimeSeconds', async () => {
     const c = await ce('sched-tl', 4, ['c5.xlarge', 'c5.2xlarge']);
     const q = await queue('sched-tl-q', [c], {
-      jobStateTimeLimitActions: [{ reason: 'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT', state: 'RUNNABLE', maxTimeSeconds: 600, action: 'CANCEL' }],
+      jobStateTimeLimitActions: [
+        {
+          reason: 'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT',
+          state: 'RUNNABLE',
+          maxTimeSeconds: 600,
+          action: 'CANCEL',
+        },
+      ],
     });
     const stuck = await submit({ jobQueue: q, jobDefinition: await jd('sched-tl-big', ['true'], 64) });
     // 8 vCPUs: a c5.2xlarge could host it but maxvCpus is 4 → a different reason, so it is kept.
     const other = await submit({ jobQueue: q, jobDefinition: await jd('sched-tl-max', ['true'], 8) });
-    await waitJob(stuck, (j) => j.statusReason?.startsWith('MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT') === true, 'to get a reason');
-    await waitJob(other, (j) => j.statusReason?.startsWith('MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE') === true, 'to get a reason');
+    await waitJob(
+      stuck,
+      (j) => j.statusReason?.startsWith('MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT') === true,
+      'to get a reason',
+    );
+    await waitJob(
+      other,
+      (j) => j.statusReason?.startsWith('MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE') === true,
+      'to get a reason',
+    );
     // Not yet: 580 s (plus the few real seconds this test takes).
     clock.advance(580_000);
     await new Promise((r) => setTimeout(r, 1200));
     expect((await describe1(stuck)).status).toBe('RUNNABLE');
     clock.advance(25_000);
     const j = await waitJob(stuck, status('FAILED'), 'to be cancelled');
-    expect(j.statusReason).toBe('Canceled by JobStateTimeLimit action due to reason: MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT');
+    expect(j.statusReason).toBe(
+      'Canceled by JobStateTimeLimit action due to reason: MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT',
+    );
     expect((await describe1(other)).status).toBe('RUNNABLE');
   });
 });

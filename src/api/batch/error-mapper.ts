@@ -20,7 +20,8 @@ export interface WireError {
 }
 
 export function toBatchWireError(err: unknown): WireError {
-  if (err instanceof ThrottlingError) return { status: 429, type: 'TooManyRequestsException', message: 'Too Many Requests' };
+  if (err instanceof ThrottlingError)
+    return { status: 429, type: 'TooManyRequestsException', message: 'Too Many Requests' };
   if (
     err instanceof ValidationError ||
     err instanceof NotFoundError ||

@@ -7,9 +7,15 @@
 import type { RequestContext } from '../request-context.js';
 
 export interface JobService {
-  submitJob(input: Record<string, unknown>, ctx: RequestContext): Promise<{ jobArn: string; jobName: string; jobId: string }>;
+  submitJob(
+    input: Record<string, unknown>,
+    ctx: RequestContext,
+  ): Promise<{ jobArn: string; jobName: string; jobId: string }>;
   describeJobs(jobIds: readonly string[], ctx: RequestContext): Promise<Record<string, unknown>[]>;
-  listJobs(input: Record<string, unknown>, ctx: RequestContext): Promise<{ jobSummaryList: Record<string, unknown>[]; nextToken?: string }>;
+  listJobs(
+    input: Record<string, unknown>,
+    ctx: RequestContext,
+  ): Promise<{ jobSummaryList: Record<string, unknown>[]; nextToken?: string }>;
   cancelJob(jobId: string, reason: string): Promise<void>;
   terminateJob(jobId: string, reason: string): Promise<void>;
   getJobQueueSnapshot(jobQueueArn: string): Promise<Record<string, unknown>>;

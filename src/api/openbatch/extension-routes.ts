@@ -10,7 +10,13 @@ import type http from 'node:http';
 import type { ExtraHandler } from '../http-server.js';
 
 export interface ExtensionTarget {
-  interrupt(sel: { computeEnvironment?: string; jobQueue?: string; jobIds?: string[]; fraction?: number; count?: number }): {
+  interrupt(sel: {
+    computeEnvironment?: string;
+    jobQueue?: string;
+    jobIds?: string[];
+    fraction?: number;
+    count?: number;
+  }): {
     interrupted: { jobId: string; instanceId: string }[];
   };
   stats(): Record<string, unknown>;
@@ -36,13 +42,19 @@ export function createExtensionRoutes(engine: ExtensionTarget): Map<string, Extr
     } catch {
       return clientError(res, 'malformed JSON body');
     }
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) return clientError(res, 'body must be a JSON object');
+    if (typeof input !== 'object' || input === null || Array.isArray(input))
+      return clientError(res, 'body must be a JSON object');
     const { computeEnvironment, jobQueue, jobIds, fraction, count } = input;
-    if (computeEnvironment !== undefined && typeof computeEnvironment !== 'string') return clientError(res, 'computeEnvironment must be a string');
-    if (jobQueue !== undefined && typeof jobQueue !== 'string') return clientError(res, 'jobQueue must be a string');
-    if (jobIds !== undefined && (!Array.isArray(jobIds) || jobIds.some((j) => typeof j !== 'string'))) return clientError(res, 'jobIds must be a list of strings');
-    if (fraction !== undefined && (typeof fraction !== 'number' || fraction <= 0 || fraction > 1)) return clientError(res, 'fraction must be a number in (0, 1]');
-    if (count !== undefined && (typeof count !== 'number' || !Number.isInteger(count) || count < 1)) return clientError(res, 'count must be a positive integer');
+    if (computeEnvironment !== undefined && typeof computeEnvironment !== 'string')
+      return clientError(res, 'computeEnvironment must be a string');
+    if (jobQueue !== undefined && typeof jobQueue !== 'string')
+      return clientError(res, 'jobQueue must be a string');
+    if (jobIds !== undefined && (!Array.isArray(jobIds) || jobIds.some((j) => typeof j !== 'string')))
+      return clientError(res, 'jobIds must be a list of strings');
+    if (fraction !== undefined && (typeof fraction !== 'number' || fraction <= 0 || fraction > 1))
+      return clientError(res, 'fraction must be a number in (0, 1]');
+    if (count !== undefined && (typeof count !== 'number' || !Number.isInteger(count) || count < 1))
+      return clientError(res, 'count must be a positive integer');
     const out = engine.interrupt({
       ...(computeEnvironment !== undefined ? { computeEnvironment } : {}),
       ...(jobQueue !== undefined ? { jobQueue } : {}),

@@ -10,8 +10,25 @@ import type { Context } from '../context.js';
 import { requireArg } from '../context.js';
 import { costJob, loadCatalog } from '../cost-data.js';
 import { CliError, ExitCode } from '../errors.js';
-import { countBar, countSummary, formatDuration, formatTime, formatUsd, paint, statusText, table } from '../format.js';
-import { attemptStreams, consoleLogUrl, isArrayParent, jobResources, logGroupOf, maxAttempts, shortName } from '../job-info.js';
+import {
+  countBar,
+  countSummary,
+  formatDuration,
+  formatTime,
+  formatUsd,
+  paint,
+  statusText,
+  table,
+} from '../format.js';
+import {
+  attemptStreams,
+  consoleLogUrl,
+  isArrayParent,
+  jobResources,
+  logGroupOf,
+  maxAttempts,
+  shortName,
+} from '../job-info.js';
 
 function kv(ctx: Context, pairs: [string, string | undefined][]): string {
   const w = Math.max(...pairs.map(([k]) => k.length));
@@ -27,7 +44,11 @@ export const describeCommand: Command = {
   summary: 'Show a job: status, reasons, attempts with exit codes, log streams and estimated cost.',
   usage: 'openbatch describe JOB_ID [--index N]',
   flags: [{ name: 'index', type: 'number', value: 'N', help: 'describe child N of an array job' }],
-  examples: ['openbatch describe 1b2c3d4e-...', 'openbatch describe 1b2c3d4e-... --index 3', 'openbatch describe 1b2c3d4e-... --output json'],
+  examples: [
+    'openbatch describe 1b2c3d4e-...',
+    'openbatch describe 1b2c3d4e-... --index 3',
+    'openbatch describe 1b2c3d4e-... --output json',
+  ],
   async run(ctx, f, positionals) {
     let id = requireArg(positionals[0], 'a job id', 'describe');
     const index = f.int('index', 0);
@@ -39,12 +60,27 @@ export const describeCommand: Command = {
     const cfg = ctx.settings.cost ?? {};
     let children: JobDetail[] = [];
     if (isArrayParent(job)) {
-      const kids = await client.listJobs({ arrayJobId: job.jobId!, filters: [{ name: 'AFTER_CREATED_AT', values: ['0'] }] });
+      const kids = await client.listJobs({
+        arrayJobId: job.jobId!,
+        filters: [{ name: 'AFTER_CREATED_AT', values: ['0'] }],
+      });
       children = await client.describeJobs(kids.map((k) => k.jobId!));
     }
-    const report = buildCostReport((children.length ? children : [job]).map((j) => costJob(cat, j, cfg)), cfg);
+    const report = buildCostReport(
+      (children.length ? children : [job]).map((j) => costJob(cat, j, cfg)),
+      cfg,
+    );
     if (ctx.output === 'json') {
-      ctx.out(JSON.stringify({ job, cost: { usd: report.total.usd, vcpuHours: report.total.vcpuHours, basis: report.jobs[0]?.basis } }, null, 2) + '\n');
+      ctx.out(
+        JSON.stringify(
+          {
+            job,
+            cost: { usd: report.total.usd, vcpuHours: report.total.vcpuHours, basis: report.jobs[0]?.basis },
+          },
+          null,
+          2,
+        ) + '\n',
+      );
       return ExitCode.OK;
     }
     const s = ctx.style;
@@ -67,13 +103,52 @@ export const describeCommand: Command = {
         ['Resources', `${res.vcpus} vCPU, ${res.memoryMiB} MiB${res.gpus ? `, ${res.gpus} GPU` : ''}`],
         ['Exit code', c?.exitCode !== undefined ? String(c.exitCode) : undefined],
         ['Container', c?.reason],
-        ['Retries', `${maxAttempts(job)} attempt(s) allowed${job.retryStrategy?.evaluateOnExit?.length ? `, ${job.retryStrategy.evaluateOnExit.length} evaluateOnExit rule(s)` : ''}`],
-        ['Timeout', job.timeout?.attemptDurationSeconds ? `${job.timeout.attemptDurationSeconds}s per attempt` : undefined],
-        ['Array', isArrayParent(job) ? `${job.arrayProperties?.size} children  ${countBar(s, (job.arrayProperties?.statusSummary ?? {}) as Record<string, number>, 20)} ${countSummary((job.arrayProperties?.statusSummary ?? {}) as Record<string, number>)}` : job.arrayProperties?.index !== undefined ? `child ${job.arrayProperties.index}` : undefined],
-        ['Depends on', job.dependsOn?.length ? job.dependsOn.map((d) => `${d.jobId}${d.type ? ` (${d.type})` : ''}`).join(', ') : undefined],
-        ['Share', job.shareIdentifier ? `${job.shareIdentifier}${job.schedulingPriority !== undefined ? `, priority ${job.schedulingPriority}` : ''}` : undefined],
-        ['Parameters', job.parameters && Object.keys(job.parameters).length ? Object.entries(job.parameters).map(([k, v]) => `${k}=${v}`).join(', ') : undefined],
-        ['Tags', job.tags && Object.keys(job.tags).length ? Object.entries(job.tags).map(([k, v]) => `${k}=${v}`).join(', ') : undefined],
+        [
+          'Retries',
+          `${maxAttempts(job)} attempt(s) allowed${job.retryStrategy?.evaluateOnExit?.length ? `, ${job.retryStrategy.evaluateOnExit.length} evaluateOnExit rule(s)` : ''}`,
+        ],
+        [
+          'Timeout',
+          job.timeout?.attemptDurationSeconds
+            ? `${job.timeout.attemptDurationSeconds}s per attempt`
+            : undefined,
+        ],
+        [
+          'Array',
+          isArrayParent(job)
+            ? `${job.arrayProperties?.size} children  ${countBar(s, (job.arrayProperties?.statusSummary ?? {}) as Record<string, number>, 20)} ${countSummary((job.arrayProperties?.statusSummary ?? {}) as Record<string, number>)}`
+            : job.arrayProperties?.index !== undefined
+              ? `child ${job.arrayProperties.index}`
+              : undefined,
+        ],
+        [
+          'Depends on',
+          job.dependsOn?.length
+            ? job.dependsOn.map((d) => `${d.jobId}${d.type ? ` (${d.type})` : ''}`).join(', ')
+            : undefined,
+        ],
+        [
+          'Share',
+          job.shareIdentifier
+            ? `${job.shareIdentifier}${job.schedulingPriority !== undefined ? `, priority ${job.schedulingPriority}` : ''}`
+            : undefined,
+        ],
+        [
+          'Parameters',
+          job.parameters && Object.keys(job.parameters).length
+            ? Object.entries(job.parameters)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(', ')
+            : undefined,
+        ],
+        [
+          'Tags',
+          job.tags && Object.keys(job.tags).length
+            ? Object.entries(job.tags)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(', ')
+            : undefined,
+        ],
         ['Log group', logGroupOf(job)],
         [
           'Cost',
@@ -91,12 +166,22 @@ export const describeCommand: Command = {
       a.container?.logStreamName ?? '-',
     ]);
     if (job.status === 'RUNNING' || job.status === 'STARTING') {
-      rows.push([String(attempts.length + 1), formatTime(job.startedAt), job.startedAt ? `${formatDuration(now - job.startedAt)} (running)` : '-', '-', '-', c?.logStreamName ?? '-']);
+      rows.push([
+        String(attempts.length + 1),
+        formatTime(job.startedAt),
+        job.startedAt ? `${formatDuration(now - job.startedAt)} (running)` : '-',
+        '-',
+        '-',
+        c?.logStreamName ?? '-',
+      ]);
     }
-    if (rows.length) ctx.out('\n' + table(s, ['ATTEMPT', 'STARTED', 'DURATION', 'EXIT', 'REASON', 'LOG STREAM'], rows));
+    if (rows.length)
+      ctx.out('\n' + table(s, ['ATTEMPT', 'STARTED', 'DURATION', 'EXIT', 'REASON', 'LOG STREAM'], rows));
     const streams = attemptStreams(job);
     if (streams.length) {
-      ctx.out(`\nLogs: openbatch logs ${job.jobId}${ctx.endpoint ? '' : `\n      ${consoleLogUrl(client.region, logGroupOf(job), streams[streams.length - 1]!.stream)}`}\n`);
+      ctx.out(
+        `\nLogs: openbatch logs ${job.jobId}${ctx.endpoint ? '' : `\n      ${consoleLogUrl(client.region, logGroupOf(job), streams[streams.length - 1]!.stream)}`}\n`,
+      );
     }
     return ExitCode.OK;
   },

@@ -44,7 +44,7 @@ function mainHelp(): string {
     'Usage: openbatch <command> [options]',
     '',
     'openbatch runs AWS Batch-compatible jobs. These commands talk to an openbatch server (or AWS Batch',
-    "itself with --endpoint aws) through the public API.",
+    'itself with --endpoint aws) through the public API.',
     '',
     'Commands:',
     `  ${'server'.padEnd(w)}  run the openbatch service (see 'openbatch server --help')`,
@@ -52,13 +52,15 @@ function mainHelp(): string {
     `  ${'help'.padEnd(w)}  show help for a command: openbatch help submit`,
     '',
     'Global options (every command):',
-    ...GLOBAL_FLAGS.map((f) => `  ${`--${f.name}${f.type === 'boolean' ? '' : ` ${f.value}`}`.padEnd(22)}${f.help}`),
+    ...GLOBAL_FLAGS.map(
+      (f) => `  ${`--${f.name}${f.type === 'boolean' ? '' : ` ${f.value}`}`.padEnd(22)}${f.help}`,
+    ),
     '',
     'Files: config ~/.openbatch/config.yaml (or $OPENBATCH_HOME, --config); stack state and idempotency',
     'keys live beside it. Full reference: docs/cli.md.',
     '',
     'Examples:',
-    "  openbatch submit -d hello -c \"sh -c 'echo hi'\" --wait --follow",
+    '  openbatch submit -d hello -c "sh -c \'echo hi\'" --wait --follow',
     '  openbatch apply -f batch-infrastructure.json --parameters params.json --stack fred-dev',
     '  openbatch cost --since 24h',
     '',
@@ -85,7 +87,9 @@ export async function runClientCommand(argv: readonly string[]): Promise<number>
   const cmd = findCommand(name);
   if (!cmd) {
     const hint = suggest(name, [...COMMANDS.map((c) => c.name), 'server', 'help']);
-    process.stderr.write(`openbatch: unknown command '${name}'.${hint ? ` Did you mean '${hint}'?` : ''} Run 'openbatch help'.\n`);
+    process.stderr.write(
+      `openbatch: unknown command '${name}'.${hint ? ` Did you mean '${hint}'?` : ''} Run 'openbatch help'.\n`,
+    );
     return ExitCode.USAGE;
   }
   // The SDK warns about Node 20 on stderr at every run; the CLI's output is not the place for it.
@@ -103,7 +107,8 @@ export async function runClientCommand(argv: readonly string[]): Promise<number>
   } catch (err) {
     const { message, exitCode } = describeError(err, ctx?.endpoint);
     process.stderr.write(`openbatch ${cmd.name}: ${message}\n`);
-    if (process.env.OPENBATCH_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (process.env.OPENBATCH_DEBUG && err instanceof Error && err.stack)
+      process.stderr.write(`${err.stack}\n`);
     return exitCode;
   } finally {
     ctx?.close();

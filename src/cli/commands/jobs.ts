@@ -16,13 +16,24 @@ interface Row extends JobSummary {
   queue: string;
 }
 
-async function fetchJobs(ctx: Context, queue: string | undefined, statuses: string[], name: string | undefined, sinceMs: number, arrayJobId: string | undefined): Promise<Row[]> {
+async function fetchJobs(
+  ctx: Context,
+  queue: string | undefined,
+  statuses: string[],
+  name: string | undefined,
+  sinceMs: number,
+  arrayJobId: string | undefined,
+): Promise<Row[]> {
   const client = ctx.client();
-  const queues = queue ? [queue] : ((await client.batch.describeJobQueues({})).jobQueues ?? []).map((q) => q.jobQueueName!);
+  const queues = queue
+    ? [queue]
+    : ((await client.batch.describeJobQueues({})).jobQueues ?? []).map((q) => q.jobQueueName!);
   const rows: Row[] = [];
   for (const q of queues) {
     // A filter makes ListJobs return every status in one call.
-    const filters = [name ? { name: 'JOB_NAME', values: [name] } : { name: 'AFTER_CREATED_AT', values: [String(sinceMs)] }];
+    const filters = [
+      name ? { name: 'JOB_NAME', values: [name] } : { name: 'AFTER_CREATED_AT', values: [String(sinceMs)] },
+    ];
     const list = await client.listJobs(arrayJobId ? { arrayJobId, filters } : { jobQueue: q, filters });
     for (const j of list) {
       if (statuses.length && !statuses.includes(j.status ?? '')) continue;
@@ -61,30 +72,74 @@ export const jobsCommand: Command = {
   summary: 'List jobs (all queues and statuses unless filtered), newest first.',
   usage: 'openbatch jobs [--queue Q] [--status S] [--name N] [--since 24h] [--watch]',
   flags: [
-    { name: 'queue', short: 'q', type: 'string', value: 'QUEUE', help: 'only this queue (default: every queue)' },
-    { name: 'status', short: 's', type: 'list', value: 'STATUS', help: `only these statuses (repeatable or comma-separated): ${STATUSES.join(', ')}` },
-    { name: 'name', short: 'n', type: 'string', value: 'NAME', help: 'job name (a trailing * matches a prefix)' },
+    {
+      name: 'queue',
+      short: 'q',
+      type: 'string',
+      value: 'QUEUE',
+      help: 'only this queue (default: every queue)',
+    },
+    {
+      name: 'status',
+      short: 's',
+      type: 'list',
+      value: 'STATUS',
+      help: `only these statuses (repeatable or comma-separated): ${STATUSES.join(', ')}`,
+    },
+    {
+      name: 'name',
+      short: 'n',
+      type: 'string',
+      value: 'NAME',
+      help: 'job name (a trailing * matches a prefix)',
+    },
     { name: 'array', type: 'string', value: 'JOB_ID', help: "list an array job's children" },
-    { name: 'since', type: 'string', value: 'DURATION|DATE', help: 'only jobs created since (e.g. 1h, 7d, 2025-05-18)' },
+    {
+      name: 'since',
+      type: 'string',
+      value: 'DURATION|DATE',
+      help: 'only jobs created since (e.g. 1h, 7d, 2025-05-18)',
+    },
     { name: 'limit', type: 'number', value: 'N', help: 'rows to show (default 50)' },
     { name: 'watch', short: 'w', type: 'boolean', help: 'refresh until interrupted (redraws on a terminal)' },
     { name: 'iterations', type: 'number', value: 'N', help: 'with --watch: stop after N refreshes' },
-    { name: 'poll-interval', type: 'number', value: 'SECONDS', help: 'seconds between refreshes (default: config or 1)' },
+    {
+      name: 'poll-interval',
+      type: 'number',
+      value: 'SECONDS',
+      help: 'seconds between refreshes (default: config or 1)',
+    },
   ],
-  examples: ['openbatch jobs', 'openbatch jobs --queue fred-queue --status FAILED', "openbatch jobs --name 'fred-*' --watch", 'openbatch jobs --array 1b2c... --output json'],
+  examples: [
+    'openbatch jobs',
+    'openbatch jobs --queue fred-queue --status FAILED',
+    "openbatch jobs --name 'fred-*' --watch",
+    'openbatch jobs --array 1b2c... --output json',
+  ],
   async run(ctx, f) {
-    const statuses = f.list('status').flatMap((s) => s.split(',')).map((s) => s.trim().toUpperCase()).filter(Boolean);
-    for (const s of statuses) if (!STATUSES.includes(s)) throw new CliError(`Unknown status '${s}'; use one of ${STATUSES.join(', ')}`);
+    const statuses = f
+      .list('status')
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim().toUpperCase())
+      .filter(Boolean);
+    for (const s of statuses)
+      if (!STATUSES.includes(s))
+        throw new CliError(`Unknown status '${s}'; use one of ${STATUSES.join(', ')}`);
     const since = f.str('since') ? parseSince(f.str('since')!) : 0;
     const limit = f.int('limit', 1) ?? 50;
     const load = () => fetchJobs(ctx, f.str('queue'), statuses, f.str('name'), since, f.str('array'));
     if (!f.bool('watch')) {
       const rows = await load();
-      ctx.out(ctx.output === 'json' ? JSON.stringify(rows.slice(0, limit), null, 2) + '\n' : render(ctx, rows, limit));
+      ctx.out(
+        ctx.output === 'json'
+          ? JSON.stringify(rows.slice(0, limit), null, 2) + '\n'
+          : render(ctx, rows, limit),
+      );
       return ExitCode.OK;
     }
     const iterations = f.int('iterations', 1);
-    const pollMs = f.num('poll-interval') !== undefined ? Math.max(50, f.num('poll-interval')! * 1000) : ctx.pollMs;
+    const pollMs =
+      f.num('poll-interval') !== undefined ? Math.max(50, f.num('poll-interval')! * 1000) : ctx.pollMs;
     let stop = false;
     const onSigint = () => (stop = true);
     process.once('SIGINT', onSigint);
@@ -92,9 +147,12 @@ export const jobsCommand: Command = {
     try {
       for (let i = 0; !stop && (iterations === undefined || i < iterations); i++) {
         const rows = await load();
-        const text = ctx.output === 'json' ? JSON.stringify(rows.slice(0, limit)) + '\n' : render(ctx, rows, limit);
+        const text =
+          ctx.output === 'json' ? JSON.stringify(rows.slice(0, limit)) + '\n' : render(ctx, rows, limit);
         if (ctx.stdout.isTTY) {
-          ctx.out(`\x1b[H\x1b[2J${formatTime(Date.now())}  (refreshing every ${(pollMs / 1000).toFixed(1)}s; Ctrl-C to stop)\n\n${text}`);
+          ctx.out(
+            `\x1b[H\x1b[2J${formatTime(Date.now())}  (refreshing every ${(pollMs / 1000).toFixed(1)}s; Ctrl-C to stop)\n\n${text}`,
+          );
         } else if (text !== last) {
           ctx.out(`${i > 0 ? '\n' : ''}${text}`);
         }

@@ -12,7 +12,9 @@ export const queuesCommand: Command = {
   name: 'queues',
   summary: 'List job queues: state, status, priority, compute environments and job counts.',
   usage: 'openbatch queues',
-  flags: [{ name: 'no-counts', type: 'boolean', help: 'skip the RUNNABLE/RUNNING job counts (fewer API calls)' }],
+  flags: [
+    { name: 'no-counts', type: 'boolean', help: 'skip the RUNNABLE/RUNNING job counts (fewer API calls)' },
+  ],
   examples: ['openbatch queues', 'openbatch queues --output json'],
   async run(ctx, f) {
     const client = ctx.client();
@@ -26,7 +28,8 @@ export const queuesCommand: Command = {
       let counts = '-';
       if (!f.bool('no-counts')) {
         const n: number[] = [];
-        for (const s of ['RUNNABLE', 'RUNNING'] as const) n.push((await client.listJobs({ jobQueue: q.jobQueueName!, jobStatus: s })).length);
+        for (const s of ['RUNNABLE', 'RUNNING'] as const)
+          n.push((await client.listJobs({ jobQueue: q.jobQueueName!, jobStatus: s })).length);
         counts = `${n[0]} / ${n[1]}`;
       }
       rows.push([
@@ -34,12 +37,31 @@ export const queuesCommand: Command = {
         statusText(ctx.style, q.state),
         statusText(ctx.style, q.status),
         String(q.priority ?? '-'),
-        [...(q.computeEnvironmentOrder ?? [])].sort((a, b) => (a.order ?? 0) - (b.order ?? 0)).map((o) => `${o.order}:${shortName(o.computeEnvironment)}`).join(', ') || '-',
+        [...(q.computeEnvironmentOrder ?? [])]
+          .sort((a, b) => (a.order ?? 0) - (b.order ?? 0))
+          .map((o) => `${o.order}:${shortName(o.computeEnvironment)}`)
+          .join(', ') || '-',
         q.schedulingPolicyArn ? shortName(q.schedulingPolicyArn) : '-',
         counts,
       ]);
     }
-    ctx.out(rows.length ? table(ctx.style, ['NAME', 'STATE', 'STATUS', 'PRIORITY', 'ENVIRONMENTS', 'SCHEDULING POLICY', 'RUNNABLE / RUNNING'], rows) : 'No job queues.\n');
+    ctx.out(
+      rows.length
+        ? table(
+            ctx.style,
+            [
+              'NAME',
+              'STATE',
+              'STATUS',
+              'PRIORITY',
+              'ENVIRONMENTS',
+              'SCHEDULING POLICY',
+              'RUNNABLE / RUNNING',
+            ],
+            rows,
+          )
+        : 'No job queues.\n',
+    );
     return ExitCode.OK;
   },
 };
@@ -65,12 +87,33 @@ export const envsCommand: Command = {
         cr?.type ?? '-',
         statusText(ctx.style, e.state),
         statusText(ctx.style, e.status),
-        cr ? `${cr.minvCpus ?? 0}/${cr.desiredvCpus ?? 0}/${cr.maxvCpus ?? '-'}` : e.unmanagedvCpus !== undefined ? String(e.unmanagedvCpus) : '-',
+        cr
+          ? `${cr.minvCpus ?? 0}/${cr.desiredvCpus ?? 0}/${cr.maxvCpus ?? '-'}`
+          : e.unmanagedvCpus !== undefined
+            ? String(e.unmanagedvCpus)
+            : '-',
         cr?.instanceTypes?.join(',') || '-',
         cr?.allocationStrategy ?? '-',
       ];
     });
-    ctx.out(rows.length ? table(ctx.style, ['NAME', 'TYPE', 'PROVISIONING', 'STATE', 'STATUS', 'vCPUs min/desired/max', 'INSTANCE TYPES', 'ALLOCATION'], rows) : 'No compute environments.\n');
+    ctx.out(
+      rows.length
+        ? table(
+            ctx.style,
+            [
+              'NAME',
+              'TYPE',
+              'PROVISIONING',
+              'STATE',
+              'STATUS',
+              'vCPUs min/desired/max',
+              'INSTANCE TYPES',
+              'ALLOCATION',
+            ],
+            rows,
+          )
+        : 'No compute environments.\n',
+    );
     return ExitCode.OK;
   },
 };

@@ -46,7 +46,8 @@ export function validateComputeResources(cr: Record<string, unknown>): void {
   const minv = num('minvCpus');
   const desired = num('desiredvCpus');
   if (maxv === undefined) bad('computeResources.maxvCpus must be specified', 'computeResources.maxvCpus');
-  if (maxv < 0) bad('computeResources.maxvCpus must be greater than or equal to 0', 'computeResources.maxvCpus');
+  if (maxv < 0)
+    bad('computeResources.maxvCpus must be greater than or equal to 0', 'computeResources.maxvCpus');
   const subnets = cr.subnets;
   if (!Array.isArray(subnets)) bad('computeResources.subnets must be specified', 'computeResources.subnets');
   if (isFargateType(type)) {
@@ -58,26 +59,41 @@ export function validateComputeResources(cr: Record<string, unknown>): void {
     // Terraform and other tools may send explicit zeros; any other value is refused.
     for (const k of ['minvCpus', 'desiredvCpus'] as const) {
       const v = num(k);
-      if (v !== undefined && v !== 0) bad(`computeResources.${k} is not applicable to Fargate compute resources`, `computeResources.${k}`);
+      if (v !== undefined && v !== 0)
+        bad(`computeResources.${k} is not applicable to Fargate compute resources`, `computeResources.${k}`);
     }
     const sgs = cr.securityGroupIds;
     if (!Array.isArray(sgs) || sgs.length === 0) {
-      bad('computeResources.securityGroupIds must contain at least one security group for Fargate compute resources', 'computeResources.securityGroupIds');
+      bad(
+        'computeResources.securityGroupIds must contain at least one security group for Fargate compute resources',
+        'computeResources.securityGroupIds',
+      );
     }
-    if (subnets.length > 16) bad('Fargate compute resources can contain up to 16 subnets', 'computeResources.subnets');
+    if (subnets.length > 16)
+      bad('Fargate compute resources can contain up to 16 subnets', 'computeResources.subnets');
     return;
   }
   // EC2 / SPOT
-  if (minv !== undefined && minv < 0) bad('computeResources.minvCpus must be greater than or equal to 0', 'computeResources.minvCpus');
+  if (minv !== undefined && minv < 0)
+    bad('computeResources.minvCpus must be greater than or equal to 0', 'computeResources.minvCpus');
   if (minv !== undefined && minv > maxv) {
-    bad('computeResources.minvCpus must be less than or equal to computeResources.maxvCpus', 'computeResources.minvCpus');
+    bad(
+      'computeResources.minvCpus must be less than or equal to computeResources.maxvCpus',
+      'computeResources.minvCpus',
+    );
   }
   if (desired !== undefined && (desired < (minv ?? 0) || desired > maxv)) {
-    bad('computeResources.desiredvCpus must be between minvCpus and maxvCpus', 'computeResources.desiredvCpus');
+    bad(
+      'computeResources.desiredvCpus must be between minvCpus and maxvCpus',
+      'computeResources.desiredvCpus',
+    );
   }
   const strategy = cr.allocationStrategy;
   if (typeof strategy === 'string' && SPOT_ONLY_STRATEGIES.includes(strategy) && type !== 'SPOT') {
-    bad(`computeResources.allocationStrategy ${strategy} is only valid for SPOT compute resources`, 'computeResources.allocationStrategy');
+    bad(
+      `computeResources.allocationStrategy ${strategy} is only valid for SPOT compute resources`,
+      'computeResources.allocationStrategy',
+    );
   }
   const bid = num('bidPercentage');
   if (bid !== undefined && (bid < 0 || bid > 100)) {
@@ -85,7 +101,8 @@ export function validateComputeResources(cr: Record<string, unknown>): void {
   }
   const types = cr.instanceTypes;
   if (types !== undefined) {
-    if (!Array.isArray(types)) bad('computeResources.instanceTypes must be a list', 'computeResources.instanceTypes');
+    if (!Array.isArray(types))
+      bad('computeResources.instanceTypes must be a list', 'computeResources.instanceTypes');
     for (const t of types) {
       if (typeof t !== 'string' || !/^[a-z0-9_-]+(\.[a-z0-9-]+)?$/.test(t)) {
         bad(`Invalid instance type: ${String(t)}`, 'computeResources.instanceTypes');
@@ -96,7 +113,10 @@ export function validateComputeResources(cr: Record<string, unknown>): void {
   if (isRecord(sp) && typeof sp.minScaleDownDelayMinutes === 'number') {
     const m = sp.minScaleDownDelayMinutes;
     if (m !== 0 && (m < 20 || m > 10080)) {
-      bad('computeResources.scalingPolicy.minScaleDownDelayMinutes must be between 20 and 10080', 'computeResources.scalingPolicy');
+      bad(
+        'computeResources.scalingPolicy.minScaleDownDelayMinutes must be between 20 and 10080',
+        'computeResources.scalingPolicy',
+      );
     }
   }
   const ec2c = cr.ec2Configuration;
@@ -120,7 +140,9 @@ export function executorFromTags(tags: Tags | undefined): string | undefined {
  * memory and GPUs scale with the richest memory/GPU per vCPU among the allowed instance types
  * (Fargate: up to 8 GiB per vCPU, no GPUs).
  */
-export function declaredCapacity(detail: ComputeEnvironmentDetail): NonNullable<ComputeEnvironmentDoc['capacity']> {
+export function declaredCapacity(
+  detail: ComputeEnvironmentDetail,
+): NonNullable<ComputeEnvironmentDoc['capacity']> {
   if (detail.type === 'UNMANAGED') {
     const vcpus = detail.unmanagedvCpus ?? 0;
     return { source: 'declared', vcpus, memoryMiB: vcpus * 8192, gpus: 0 };

@@ -166,7 +166,8 @@ export function largestInstance(types: readonly string[] | undefined): InstanceT
     if (
       !best ||
       i.vcpus > best.vcpus ||
-      (i.vcpus === best.vcpus && (i.memoryMiB > best.memoryMiB || (i.memoryMiB === best.memoryMiB && i.gpus > best.gpus)))
+      (i.vcpus === best.vcpus &&
+        (i.memoryMiB > best.memoryMiB || (i.memoryMiB === best.memoryMiB && i.gpus > best.gpus)))
     ) {
       best = i;
     }

@@ -48,9 +48,11 @@ export function validateContainer(c: Record<string, unknown>, opts: ContainerChe
   if (opts.requireImage && (typeof c.image !== 'string' || c.image.length === 0)) {
     bad(`${f}.image must be specified`, `${f}.image`);
   }
-  if (typeof c.image === 'string' && c.image.length > 255) bad(`${f}.image must be at most 255 characters`, `${f}.image`);
+  if (typeof c.image === 'string' && c.image.length > 255)
+    bad(`${f}.image must be at most 255 characters`, `${f}.image`);
   const cmd = c.command;
-  if (Array.isArray(cmd) && cmd.some((s) => s === '')) bad('Command field cannot have empty strings', `${f}.command`);
+  if (Array.isArray(cmd) && cmd.some((s) => s === ''))
+    bad('Command field cannot have empty strings', `${f}.command`);
   const env = c.environment;
   if (Array.isArray(env)) {
     for (const e of env as { name?: string }[]) {
@@ -61,20 +63,30 @@ export function validateContainer(c: Record<string, unknown>, opts: ContainerChe
   }
   if (opts.resources === false) return;
   if (c.vcpus !== undefined && (c.vcpus as number) < 1) bad(`${f}.vcpus must be at least 1`, `${f}.vcpus`);
-  if (c.memory !== undefined && (c.memory as number) < 4) bad(`${f}.memory must be at least 4 MiB`, `${f}.memory`);
+  if (c.memory !== undefined && (c.memory as number) < 4)
+    bad(`${f}.memory must be at least 4 MiB`, `${f}.memory`);
   const rr = (c.resourceRequirements ?? []) as { type: string; value: string }[];
   const byType = new Map<string, number>();
   for (const r of rr) {
-    if (byType.has(r.type)) bad(`${f}.resourceRequirements contains ${r.type} more than once`, `${f}.resourceRequirements`);
+    if (byType.has(r.type))
+      bad(`${f}.resourceRequirements contains ${r.type} more than once`, `${f}.resourceRequirements`);
     if (typeof r.value !== 'string' || !NUMERIC_RE.test(r.value)) {
-      bad(`Invalid value for resource requirement ${r.type}: ${String(r.value)}`, `${f}.resourceRequirements`);
+      bad(
+        `Invalid value for resource requirement ${r.type}: ${String(r.value)}`,
+        `${f}.resourceRequirements`,
+      );
     }
     const n = Number(r.value);
     byType.set(r.type, n);
-    if (r.type === 'MEMORY' && (n < 4 || !Number.isInteger(n))) bad('MEMORY resource requirement must be an integer of at least 4 MiB', `${f}.resourceRequirements`);
-    if (r.type === 'GPU' && (n < 1 || !Number.isInteger(n))) bad('GPU resource requirement must be a positive integer', `${f}.resourceRequirements`);
+    if (r.type === 'MEMORY' && (n < 4 || !Number.isInteger(n)))
+      bad('MEMORY resource requirement must be an integer of at least 4 MiB', `${f}.resourceRequirements`);
+    if (r.type === 'GPU' && (n < 1 || !Number.isInteger(n)))
+      bad('GPU resource requirement must be a positive integer', `${f}.resourceRequirements`);
     if (r.type === 'VCPU' && !opts.fargate && (n < 1 || !Number.isInteger(n))) {
-      bad('VCPU resource requirement must be an integer of at least 1 for EC2 resources', `${f}.resourceRequirements`);
+      bad(
+        'VCPU resource requirement must be an integer of at least 1 for EC2 resources',
+        `${f}.resourceRequirements`,
+      );
     }
   }
   if (c.vcpus !== undefined && byType.has('VCPU')) {
@@ -85,16 +97,27 @@ export function validateContainer(c: Record<string, unknown>, opts: ContainerChe
   }
   if (opts.fargate) {
     if (c.vcpus !== undefined || c.memory !== undefined) {
-      bad('Fargate job definitions must use resourceRequirements instead of vcpus and memory', `${f}.resourceRequirements`);
+      bad(
+        'Fargate job definitions must use resourceRequirements instead of vcpus and memory',
+        `${f}.resourceRequirements`,
+      );
     }
-    if (byType.has('GPU')) bad('GPU resource requirements are not supported on Fargate', `${f}.resourceRequirements`);
+    if (byType.has('GPU'))
+      bad('GPU resource requirements are not supported on Fargate', `${f}.resourceRequirements`);
     const v = byType.get('VCPU');
     const m = byType.get('MEMORY');
     if (v === undefined || m === undefined) {
-      bad('Fargate job definitions must specify VCPU and MEMORY resource requirements', `${f}.resourceRequirements`);
+      bad(
+        'Fargate job definitions must specify VCPU and MEMORY resource requirements',
+        `${f}.resourceRequirements`,
+      );
     }
     const allowed = FARGATE_COMBOS.get(v);
-    if (!allowed) bad(`Fargate VCPU value must be one of 0.25, 0.5, 1, 2, 4, 8, 16 (got ${v})`, `${f}.resourceRequirements`);
+    if (!allowed)
+      bad(
+        `Fargate VCPU value must be one of 0.25, 0.5, 1, 2, 4, 8, 16 (got ${v})`,
+        `${f}.resourceRequirements`,
+      );
     if (!allowed.includes(m)) {
       bad(`Fargate MEMORY value ${m} is not supported with VCPU ${v}`, `${f}.resourceRequirements`);
     }
@@ -127,7 +150,8 @@ function parseRange(s: string, numNodes: number): [number, number] {
   const hasColon = s.includes(':');
   const from = m[1] === '' ? 0 : Number(m[1]);
   const to = hasColon ? (m[2] === '' || m[2] === undefined ? numNodes - 1 : Number(m[2])) : from;
-  if (from > to || to >= numNodes) bad(`targetNodes ${s} is outside 0:${numNodes - 1}`, 'nodeProperties.nodeRangeProperties.targetNodes');
+  if (from > to || to >= numNodes)
+    bad(`targetNodes ${s} is outside 0:${numNodes - 1}`, 'nodeProperties.nodeRangeProperties.targetNodes');
   return [from, to];
 }
 
@@ -135,7 +159,10 @@ function parseRange(s: string, numNodes: number): [number, number] {
 export function buildJobDefinitionBody(input: Record<string, unknown>): Record<string, unknown> {
   const size = Buffer.byteLength(JSON.stringify(input), 'utf8');
   if (size > MAX_JOB_DEFINITION_BYTES) {
-    bad(`Job definition size ${size} bytes exceeds the maximum of ${MAX_JOB_DEFINITION_BYTES} bytes (24 KiB)`, 'jobDefinition');
+    bad(
+      `Job definition size ${size} bytes exceeds the maximum of ${MAX_JOB_DEFINITION_BYTES} bytes (24 KiB)`,
+      'jobDefinition',
+    );
   }
   const type = input.type as string;
   const caps = (input.platformCapabilities ?? []) as string[];
@@ -150,22 +177,35 @@ export function buildJobDefinitionBody(input: Record<string, unknown>): Record<s
   if (type === 'container') {
     const n = [cp, ecs, eks].filter((x) => x !== undefined && x !== null).length;
     if (n !== 1) {
-      bad('One of containerProperties, ecsProperties or eksProperties must be specified for a container job definition', 'containerProperties');
+      bad(
+        'One of containerProperties, ecsProperties or eksProperties must be specified for a container job definition',
+        'containerProperties',
+      );
     }
-    if (np !== undefined && np !== null) bad('nodeProperties is only valid for multinode job definitions', 'nodeProperties');
+    if (np !== undefined && np !== null)
+      bad('nodeProperties is only valid for multinode job definitions', 'nodeProperties');
     if (isRecord(cp)) {
       validateContainer(cp, { fargate, field: 'containerProperties', requireImage: true });
       out.containerProperties = withContainerDefaults(cp);
     }
     if (isRecord(ecs)) {
       const tasks = (ecs.taskProperties ?? []) as Record<string, unknown>[];
-      if (tasks.length !== 1) bad('ecsProperties.taskProperties must contain exactly one entry', 'ecsProperties.taskProperties');
+      if (tasks.length !== 1)
+        bad('ecsProperties.taskProperties must contain exactly one entry', 'ecsProperties.taskProperties');
       const containers = (tasks[0]!.containers ?? []) as Record<string, unknown>[];
       if (containers.length < 1 || containers.length > 10) {
-        bad('ecsProperties.taskProperties.containers must contain between 1 and 10 containers', 'ecsProperties');
+        bad(
+          'ecsProperties.taskProperties.containers must contain between 1 and 10 containers',
+          'ecsProperties',
+        );
       }
       for (const c of containers) {
-        validateContainer(c, { fargate, field: 'ecsProperties.taskProperties.containers', requireImage: true, resources: false });
+        validateContainer(c, {
+          fargate,
+          field: 'ecsProperties.taskProperties.containers',
+          requireImage: true,
+          resources: false,
+        });
       }
       out.ecsProperties = cloneJson(ecs);
     }
@@ -173,38 +213,59 @@ export function buildJobDefinitionBody(input: Record<string, unknown>): Record<s
       const pod = isRecord(eks.podProperties) ? eks.podProperties : undefined;
       const containers = (pod?.containers ?? []) as Record<string, unknown>[];
       if (containers.length < 1 || containers.length > 10) {
-        bad('eksProperties.podProperties.containers must contain between 1 and 10 containers', 'eksProperties');
+        bad(
+          'eksProperties.podProperties.containers must contain between 1 and 10 containers',
+          'eksProperties',
+        );
       }
       for (const c of containers) {
-        if (typeof c.image !== 'string' || c.image === '') bad('eksProperties.podProperties.containers.image must be specified', 'eksProperties');
-        if (Array.isArray(c.command) && c.command.some((s) => s === '')) bad('Command field cannot have empty strings', 'eksProperties');
+        if (typeof c.image !== 'string' || c.image === '')
+          bad('eksProperties.podProperties.containers.image must be specified', 'eksProperties');
+        if (Array.isArray(c.command) && c.command.some((s) => s === ''))
+          bad('Command field cannot have empty strings', 'eksProperties');
       }
-      if (fargate) bad('eksProperties cannot be used with FARGATE platform capability', 'platformCapabilities');
+      if (fargate)
+        bad('eksProperties cannot be used with FARGATE platform capability', 'platformCapabilities');
       out.eksProperties = cloneJson(eks);
     }
   } else {
-    if (!isRecord(np)) bad('nodeProperties must be specified for a multinode job definition', 'nodeProperties');
+    if (!isRecord(np))
+      bad('nodeProperties must be specified for a multinode job definition', 'nodeProperties');
     if (cp !== undefined || ecs !== undefined || eks !== undefined) {
-      bad('containerProperties, ecsProperties and eksProperties are not valid for a multinode job definition; use nodeProperties', 'containerProperties');
+      bad(
+        'containerProperties, ecsProperties and eksProperties are not valid for a multinode job definition; use nodeProperties',
+        'containerProperties',
+      );
     }
     if (fargate) bad('Multi-node parallel jobs are not supported on Fargate', 'platformCapabilities');
     const numNodes = np.numNodes as number;
     const mainNode = np.mainNode as number;
-    if (numNodes < 1 || numNodes > 1000) bad('nodeProperties.numNodes must be between 1 and 1000', 'nodeProperties.numNodes');
-    if (mainNode < 0 || mainNode >= numNodes) bad('nodeProperties.mainNode must be less than numNodes', 'nodeProperties.mainNode');
+    if (numNodes < 1 || numNodes > 1000)
+      bad('nodeProperties.numNodes must be between 1 and 1000', 'nodeProperties.numNodes');
+    if (mainNode < 0 || mainNode >= numNodes)
+      bad('nodeProperties.mainNode must be less than numNodes', 'nodeProperties.mainNode');
     const ranges = (np.nodeRangeProperties ?? []) as Record<string, unknown>[];
-    if (ranges.length < 1 || ranges.length > 5) bad('nodeProperties.nodeRangeProperties must contain between 1 and 5 entries', 'nodeProperties.nodeRangeProperties');
+    if (ranges.length < 1 || ranges.length > 5)
+      bad(
+        'nodeProperties.nodeRangeProperties must contain between 1 and 5 entries',
+        'nodeProperties.nodeRangeProperties',
+      );
     const covered = new Set<number>();
     const outRanges: Record<string, unknown>[] = [];
     for (const r of ranges) {
       const [from, to] = parseRange(r.targetNodes as string, numNodes);
       for (let i = from; i <= to; i++) {
-        if (covered.has(i)) bad(`Node ${i} is covered by more than one node range`, 'nodeProperties.nodeRangeProperties');
+        if (covered.has(i))
+          bad(`Node ${i} is covered by more than one node range`, 'nodeProperties.nodeRangeProperties');
         covered.add(i);
       }
       const copy = cloneJson(r);
       if (isRecord(r.container)) {
-        validateContainer(r.container, { fargate: false, field: 'nodeProperties.nodeRangeProperties.container', requireImage: true });
+        validateContainer(r.container, {
+          fargate: false,
+          field: 'nodeProperties.nodeRangeProperties.container',
+          requireImage: true,
+        });
         copy.container = withContainerDefaults(r.container);
       }
       outRanges.push(copy);

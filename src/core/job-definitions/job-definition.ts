@@ -24,7 +24,9 @@ export interface JobDefinitionDetail {
   ecsProperties?: Record<string, unknown>;
   eksProperties?: Record<string, unknown>;
   containerOrchestrationType?: string;
-  consumableResourceProperties?: { consumableResourceList?: { consumableResource: string; quantity: number }[] };
+  consumableResourceProperties?: {
+    consumableResourceList?: { consumableResource: string; quantity: number }[];
+  };
 }
 
 export interface EvaluateOnExit {

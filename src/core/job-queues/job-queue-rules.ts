@@ -9,26 +9,45 @@ import type { JobStateTimeLimitAction } from './job-queue.js';
 export const MAX_JOB_QUEUES = 50;
 export const MAX_CES_PER_QUEUE = 3;
 
-export function validateJobStateTimeLimitActions(v: unknown, queueType: string | undefined): JobStateTimeLimitAction[] {
+export function validateJobStateTimeLimitActions(
+  v: unknown,
+  queueType: string | undefined,
+): JobStateTimeLimitAction[] {
   if (v === undefined || v === null) return [];
   const list = v as Record<string, unknown>[];
   const out: JobStateTimeLimitAction[] = [];
   for (const a of list) {
     const reason = a.reason;
     if (typeof reason !== 'string' || reason.length === 0) {
-      throw new ValidationError('jobStateTimeLimitActions.reason must be specified', 'jobStateTimeLimitActions.reason');
+      throw new ValidationError(
+        'jobStateTimeLimitActions.reason must be specified',
+        'jobStateTimeLimitActions.reason',
+      );
     }
-    if (a.state !== 'RUNNABLE') throw new ValidationError('jobStateTimeLimitActions.state must be RUNNABLE', 'jobStateTimeLimitActions.state');
+    if (a.state !== 'RUNNABLE')
+      throw new ValidationError(
+        'jobStateTimeLimitActions.state must be RUNNABLE',
+        'jobStateTimeLimitActions.state',
+      );
     const t = a.maxTimeSeconds as number;
     if (typeof t !== 'number' || t < 600 || t > 86400) {
-      throw new ValidationError('jobStateTimeLimitActions.maxTimeSeconds must be between 600 and 86400', 'jobStateTimeLimitActions.maxTimeSeconds');
+      throw new ValidationError(
+        'jobStateTimeLimitActions.maxTimeSeconds must be between 600 and 86400',
+        'jobStateTimeLimitActions.maxTimeSeconds',
+      );
     }
     const sagemaker = queueType === 'SAGEMAKER_TRAINING';
     if (!sagemaker && a.action !== 'CANCEL') {
-      throw new ValidationError('jobStateTimeLimitActions.action must be CANCEL for this job queue', 'jobStateTimeLimitActions.action');
+      throw new ValidationError(
+        'jobStateTimeLimitActions.action must be CANCEL for this job queue',
+        'jobStateTimeLimitActions.action',
+      );
     }
     if (sagemaker && a.action !== 'TERMINATE') {
-      throw new ValidationError('jobStateTimeLimitActions.action must be TERMINATE for SAGEMAKER_TRAINING job queues', 'jobStateTimeLimitActions.action');
+      throw new ValidationError(
+        'jobStateTimeLimitActions.action must be TERMINATE for SAGEMAKER_TRAINING job queues',
+        'jobStateTimeLimitActions.action',
+      );
     }
     out.push({ reason, state: 'RUNNABLE', maxTimeSeconds: t, action: a.action as 'CANCEL' | 'TERMINATE' });
   }

@@ -35,20 +35,26 @@ export function substituteRefs(args: readonly string[], params: Readonly<Record<
   if (keys.length === 0) return [...args];
   const re = /Ref::([A-Za-z0-9_.-]+)/g;
   return args.map((a) =>
-    a.includes('Ref::') ? a.replace(re, (m, k: string) => (Object.prototype.hasOwnProperty.call(params, k) ? params[k]! : m)) : a,
+    a.includes('Ref::')
+      ? a.replace(re, (m, k: string) => (Object.prototype.hasOwnProperty.call(params, k) ? params[k]! : m))
+      : a,
   );
 }
 
 export function validateEnvironment(env: readonly KeyValue[] | undefined, field: string): void {
   for (const e of env ?? []) {
     if (e.name !== undefined && e.name.startsWith('AWS_BATCH')) {
-      throw new ValidationError(`${field}: environment variable names starting with AWS_BATCH are reserved (${e.name})`, field);
+      throw new ValidationError(
+        `${field}: environment variable names starting with AWS_BATCH are reserved (${e.name})`,
+        field,
+      );
     }
   }
 }
 
 export function validateCommand(cmd: readonly string[] | undefined): void {
-  if (cmd && cmd.some((c) => c === '')) throw new ValidationError('Command field cannot have empty strings', 'containerOverrides.command');
+  if (cmd && cmd.some((c) => c === ''))
+    throw new ValidationError('Command field cannot have empty strings', 'containerOverrides.command');
 }
 
 /** Apply overrides to containerProperties; returns the job's `container` (AWS ContainerDetail shape). */
@@ -75,7 +81,8 @@ export function applyContainerOverrides(
   c.command = substituteRefs(cmd, parameters);
 
   const env = new Map<string, string>();
-  for (const e of (props.environment as KeyValue[] | undefined) ?? []) if (e.name) env.set(e.name, e.value ?? '');
+  for (const e of (props.environment as KeyValue[] | undefined) ?? [])
+    if (e.name) env.set(e.name, e.value ?? '');
   for (const e of o.environment ?? []) if (e.name) env.set(e.name, e.value ?? '');
   c.environment = [...env].map(([name, value]) => ({ name, value }));
 
@@ -101,7 +108,10 @@ export function requirementsOf(container: Readonly<Record<string, unknown>>): Re
   for (const r of reqs) {
     const v = Number(r.value);
     if (!Number.isFinite(v) || v < 0) {
-      throw new ValidationError(`resourceRequirements value '${r.value}' for ${r.type} is not a number`, 'resourceRequirements');
+      throw new ValidationError(
+        `resourceRequirements value '${r.value}' for ${r.type} is not a number`,
+        'resourceRequirements',
+      );
     }
     if (r.type === 'VCPU') vcpus = v;
     else if (r.type === 'MEMORY') memory = v;

@@ -16,15 +16,24 @@ export function validateRetryStrategy(rs: RetryStrategy | undefined, field = 're
   }
   const rules = rs.evaluateOnExit ?? [];
   if (rules.length > 0 && rs.attempts === undefined) {
-    throw new ValidationError(`${field}.attempts is required when evaluateOnExit is specified`, `${field}.attempts`);
+    throw new ValidationError(
+      `${field}.attempts is required when evaluateOnExit is specified`,
+      `${field}.attempts`,
+    );
   }
   if (rules.length > 5) {
-    throw new ValidationError(`${field}.evaluateOnExit can have at most 5 entries`, `${field}.evaluateOnExit`);
+    throw new ValidationError(
+      `${field}.evaluateOnExit can have at most 5 entries`,
+      `${field}.evaluateOnExit`,
+    );
   }
   for (const r of rules) {
     const action = typeof r.action === 'string' ? r.action.toUpperCase() : '';
     if (action !== 'RETRY' && action !== 'EXIT') {
-      throw new ValidationError(`Evaluate on exit action must be RETRY or EXIT`, `${field}.evaluateOnExit.action`);
+      throw new ValidationError(
+        `Evaluate on exit action must be RETRY or EXIT`,
+        `${field}.evaluateOnExit.action`,
+      );
     }
     for (const [key, re] of [
       ['onStatusReason', REASON_RE],
@@ -34,7 +43,10 @@ export function validateRetryStrategy(rs: RetryStrategy | undefined, field = 're
       const v = r[key];
       if (v === undefined) continue;
       if (typeof v !== 'string' || v.length > 512 || !re.test(v)) {
-        throw new ValidationError('Evaluate on exit condition contains restricted characters', `${field}.evaluateOnExit.${key}`);
+        throw new ValidationError(
+          'Evaluate on exit condition contains restricted characters',
+          `${field}.evaluateOnExit.${key}`,
+        );
       }
     }
   }
@@ -55,7 +67,11 @@ export interface AttemptFacts {
 }
 
 /** Decide whether a failed attempt is retried. `attemptsMade` counts the attempt that just ended. */
-export function shouldRetry(rs: RetryStrategy | undefined, attemptsMade: number, facts: AttemptFacts): boolean {
+export function shouldRetry(
+  rs: RetryStrategy | undefined,
+  attemptsMade: number,
+  facts: AttemptFacts,
+): boolean {
   const max = rs?.attempts ?? 1;
   if (attemptsMade >= max) return false;
   for (const rule of rs?.evaluateOnExit ?? []) {

@@ -74,7 +74,9 @@ export function paginate<T>(
   const page = items.slice(start, start + size);
   const more = start + size < items.length;
   const last = page[page.length - 1];
-  return more && last !== undefined ? { items: page, nextToken: encodeNextToken(scope, cursorOf(last)) } : { items: page };
+  return more && last !== undefined
+    ? { items: page, nextToken: encodeNextToken(scope, cursorOf(last)) }
+    : { items: page };
 }
 
 /** Cursor for a position in a request-ordered list (e.g. the names a Describe call asked for). */

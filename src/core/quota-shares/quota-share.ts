@@ -28,23 +28,37 @@ export function quotaShareKey(queueName: string, shareName: string): string {
   return `${queueName}/${shareName}`;
 }
 
-export function validateResourceSharing(v: Record<string, unknown>): QuotaShareDetail['resourceSharingConfiguration'] {
+export function validateResourceSharing(
+  v: Record<string, unknown>,
+): QuotaShareDetail['resourceSharingConfiguration'] {
   const strategy = v.strategy as string;
   const borrow = v.borrowLimit as number | undefined;
   if (borrow !== undefined) {
     if (strategy !== 'LEND_AND_BORROW') {
-      throw new ValidationError('borrowLimit can only be applied to quota shares with a strategy of LEND_AND_BORROW', 'resourceSharingConfiguration.borrowLimit');
+      throw new ValidationError(
+        'borrowLimit can only be applied to quota shares with a strategy of LEND_AND_BORROW',
+        'resourceSharingConfiguration.borrowLimit',
+      );
     }
-    if (borrow < -1) throw new ValidationError('borrowLimit must be -1 (unlimited) or a non-negative percentage', 'resourceSharingConfiguration.borrowLimit');
+    if (borrow < -1)
+      throw new ValidationError(
+        'borrowLimit must be -1 (unlimited) or a non-negative percentage',
+        'resourceSharingConfiguration.borrowLimit',
+      );
   }
   return { strategy, ...(borrow !== undefined ? { borrowLimit: borrow } : {}) };
 }
 
 export function validateQuotaCapacityLimits(v: unknown): QuotaShareDetail['capacityLimits'] {
   const list = (v ?? []) as { maxCapacity: number; capacityUnit: string }[];
-  if (list.length === 0) throw new ValidationError('capacityLimits must contain at least one entry', 'capacityLimits');
+  if (list.length === 0)
+    throw new ValidationError('capacityLimits must contain at least one entry', 'capacityLimits');
   for (const c of list) {
-    if (c.maxCapacity < 0) throw new ValidationError('capacityLimits.maxCapacity must be greater than or equal to 0', 'capacityLimits');
+    if (c.maxCapacity < 0)
+      throw new ValidationError(
+        'capacityLimits.maxCapacity must be greater than or equal to 0',
+        'capacityLimits',
+      );
   }
   return list.map((c) => ({ maxCapacity: c.maxCapacity, capacityUnit: c.capacityUnit }));
 }

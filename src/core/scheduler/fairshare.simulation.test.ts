@@ -11,13 +11,25 @@ import { ShareIndex } from './share-index.js';
 
 const QUEUE = 'q/fair';
 
-function saturated(weights: Record<string, number>, opts: { vcpus: number; jobMs: number; tickMs: number; decaySeconds: number; jobVcpus?: (share: string) => number }) {
+function saturated(
+  weights: Record<string, number>,
+  opts: {
+    vcpus: number;
+    jobMs: number;
+    tickMs: number;
+    decaySeconds: number;
+    jobVcpus?: (share: string) => number;
+  },
+) {
   const policy = {
     detail: {
       fairsharePolicy: {
         shareDecaySeconds: opts.decaySeconds,
         computeReservation: 0,
-        shareDistribution: Object.entries(weights).map(([shareIdentifier, weightFactor]) => ({ shareIdentifier, weightFactor })),
+        shareDistribution: Object.entries(weights).map(([shareIdentifier, weightFactor]) => ({
+          shareIdentifier,
+          weightFactor,
+        })),
       },
     },
   };
@@ -33,7 +45,15 @@ function saturated(weights: Record<string, number>, opts: { vcpus: number; jobMs
   };
   const sim = new ClusterSimulation(
     new Map([[ce.arn, ce]]),
-    [{ arn: QUEUE, name: 'fair', priority: 1, ces: [ce.arn], fairshare: (now) => usage.view(QUEUE, policy, now) }],
+    [
+      {
+        arn: QUEUE,
+        name: 'fair',
+        priority: 1,
+        ces: [ce.arn],
+        fairshare: (now) => usage.view(QUEUE, policy, now),
+      },
+    ],
     {
       onStart: (j, now) => usage.started(QUEUE, j.share!, j.req.vcpus, now),
       onStop: (j, now) => usage.stopped(QUEUE, j.share!, j.req.vcpus, now),
@@ -43,14 +63,24 @@ function saturated(weights: Record<string, number>, opts: { vcpus: number; jobMs
     for (const share of Object.keys(weights)) {
       const v = opts.jobVcpus?.(share) ?? 1;
       for (let n = sim.backlog(QUEUE, share); n < 80; n++) {
-        sim.submit({ queue: QUEUE, share, priority: 0, req: { vcpus: v, memoryMiB: 256, gpus: 0 }, durationMs: opts.jobMs });
+        sim.submit({
+          queue: QUEUE,
+          share,
+          priority: 0,
+          req: { vcpus: v, memoryMiB: 256, gpus: 0 },
+          durationMs: opts.jobMs,
+        });
       }
     }
   };
   return { sim, topUp };
 }
 
-function run(weights: Record<string, number>, hours: number, o: Parameters<typeof saturated>[1]): Map<string, number> {
+function run(
+  weights: Record<string, number>,
+  hours: number,
+  o: Parameters<typeof saturated>[1],
+): Map<string, number> {
   const { sim, topUp } = saturated(weights, o);
   const ticks = (hours * 3600_000) / o.tickMs;
   let warm = new Map<string, number>();
@@ -68,14 +98,25 @@ function run(weights: Record<string, number>, hours: number, o: Parameters<typeo
 
 describe('fair share simulation (manual clock, fixed-duration jobs, saturated environment)', () => {
   it('weightFactor 1 and 0.5 receive capacity 1:2 within ±10% over a long run', () => {
-    const got = run({ one: 1, half: 0.5 }, 24, { vcpus: 32, jobMs: 60_000, tickMs: 5_000, decaySeconds: 600 });
+    const got = run({ one: 1, half: 0.5 }, 24, {
+      vcpus: 32,
+      jobMs: 60_000,
+      tickMs: 5_000,
+      decaySeconds: 600,
+    });
     const ratio = got.get('half')! / got.get('one')!;
     expect(ratio).toBeGreaterThan(1.8);
     expect(ratio).toBeLessThan(2.2);
   });
 
   it('holds with 2-vCPU jobs, a short decay window and three shares (weights 1, 0.5, 0.25 → 1:2:4)', () => {
-    const got = run({ a: 1, b: 0.5, c: 0.25 }, 12, { vcpus: 128, jobMs: 120_000, tickMs: 10_000, decaySeconds: 300, jobVcpus: () => 2 });
+    const got = run({ a: 1, b: 0.5, c: 0.25 }, 12, {
+      vcpus: 128,
+      jobMs: 120_000,
+      tickMs: 10_000,
+      decaySeconds: 300,
+      jobVcpus: () => 2,
+    });
     const a = got.get('a')!;
     expect(got.get('b')! / a).toBeGreaterThan(1.8);
     expect(got.get('b')! / a).toBeLessThan(2.2);
@@ -94,7 +135,12 @@ describe('fair share simulation (manual clock, fixed-duration jobs, saturated en
 describe('FairshareUsage', () => {
   it('decays with a half-life of shareDecaySeconds, and weights usage by weightFactor', () => {
     const u = new FairshareUsage();
-    const policy = { fairsharePolicy: { shareDecaySeconds: 100, shareDistribution: [{ shareIdentifier: 'heavy*', weightFactor: 2 }] } };
+    const policy = {
+      fairsharePolicy: {
+        shareDecaySeconds: 100,
+        shareDistribution: [{ shareIdentifier: 'heavy*', weightFactor: 2 }],
+      },
+    };
     u.view('q', policy, 0);
     u.started('q', 'heavy1', 4, 0);
     u.stopped('q', 'heavy1', 4, 10_000);
@@ -122,7 +168,9 @@ describe('ShareIndex', () => {
       // Add (mostly at the end, sometimes in the middle), remove, sometimes compact.
       for (let k = 0; k < r.int(0, 5); k++) {
         const e = { createdAt: r.chance(0.2) ? r.int(0, seq) : seq + 1000, seq: seq++, jobId: `j${seq}` };
-        const i = entries.findIndex((x) => x.createdAt > e.createdAt || (x.createdAt === e.createdAt && x.seq > e.seq));
+        const i = entries.findIndex(
+          (x) => x.createdAt > e.createdAt || (x.createdAt === e.createdAt && x.seq > e.seq),
+        );
         if (i < 0) entries.push(e);
         else entries.splice(i, 0, e);
         live.set(e.jobId, { share: r.pick(['a', 'b', 'c']), priority: r.int(0, 2) });
@@ -134,7 +182,12 @@ describe('ShareIndex', () => {
         const got = [...idx.iterate(share, (id) => (live.has(id) ? id : undefined))];
         const want = entries
           .filter((e) => live.get(e.jobId)?.share === share)
-          .sort((x, y) => live.get(y.jobId)!.priority - live.get(x.jobId)!.priority || x.createdAt - y.createdAt || x.seq - y.seq)
+          .sort(
+            (x, y) =>
+              live.get(y.jobId)!.priority - live.get(x.jobId)!.priority ||
+              x.createdAt - y.createdAt ||
+              x.seq - y.seq,
+          )
           .map((e) => e.jobId);
         expect(got).toEqual(want);
       }

@@ -17,7 +17,10 @@ import {
 } from './schedule.js';
 import { createRandom, planViolations } from './scheduler-harness.js';
 
-const CE = (name: string, o: Partial<ComputeEnvironmentView> & { vcpus?: number } = {}): ComputeEnvironmentView => {
+const CE = (
+  name: string,
+  o: Partial<ComputeEnvironmentView> & { vcpus?: number } = {},
+): ComputeEnvironmentView => {
   const v = o.vcpus ?? 16;
   const total = o.total ?? { vcpus: v, memoryMiB: v * 2048, gpus: 0 };
   return {
@@ -43,7 +46,12 @@ const job = (id: string, req: Partial<Requirements> = {}, o: Partial<CandidateJo
   ...o,
 });
 
-const Q = (name: string, ces: string[], candidates: CandidateJob[], o: Partial<QueueView> = {}): QueueView => ({
+const Q = (
+  name: string,
+  ces: string[],
+  candidates: CandidateJob[],
+  o: Partial<QueueView> = {},
+): QueueView => ({
   arn: `q/${name}`,
   name,
   priority: 1,
@@ -53,7 +61,11 @@ const Q = (name: string, ces: string[], candidates: CandidateJob[], o: Partial<Q
   ...o,
 });
 
-const snap = (queues: QueueView[], ces: ComputeEnvironmentView[], consumables: [string, number][] = []): SchedulerSnapshot => ({
+const snap = (
+  queues: QueueView[],
+  ces: ComputeEnvironmentView[],
+  consumables: [string, number][] = [],
+): SchedulerSnapshot => ({
   queues,
   computeEnvironments: new Map(ces.map((c) => [c.arn, c])),
   consumables: new Map(consumables),
@@ -111,7 +123,9 @@ function randomSnapshot(r: ReturnType<typeof createRandom>): SchedulerSnapshot {
     const cand: CandidateJob[] = [];
     const count = r.int(0, 60);
     for (let k = 0; k < count; k++) {
-      const consumablesNeed = r.chance(0.3) ? [{ arn: r.pick(['cr/licence', 'cr/db']), quantity: r.int(1, 4) }] : [];
+      const consumablesNeed = r.chance(0.3)
+        ? [{ arn: r.pick(['cr/licence', 'cr/db']), quantity: r.int(1, 4) }]
+        : [];
       cand.push({
         jobId: `j${n++}`,
         req: {
@@ -181,7 +195,10 @@ describe('schedule: properties over 2,000 random snapshots (seed 7)', () => {
   });
 
   it('the invariant checker catches a bad plan', () => {
-    const s = snap([Q('q', ['a'], [job('x', { vcpus: 10 }), job('y', { vcpus: 10 })])], [CE('a', { vcpus: 16 })]);
+    const s = snap(
+      [Q('q', ['a'], [job('x', { vcpus: 10 }), job('y', { vcpus: 10 })])],
+      [CE('a', { vcpus: 16 })],
+    );
     const bad = {
       placements: [
         { jobId: 'x', queueArn: 'q/q', computeEnvironmentArn: 'ce/a', gpuIds: [] },
@@ -201,14 +218,25 @@ describe('schedule: properties over 2,000 random snapshots (seed 7)', () => {
     for (let i = 0; i < 300; i++) {
       const cands: CandidateJob[] = [];
       for (let k = 0; k < r.int(0, 80); k++) {
-        cands.push(job(`o${i}-${k}`, { vcpus: r.pick([1, 2, 4]) }, { shareIdentifier: r.pick(['a', 'b', 'c']), schedulingPriority: r.int(0, 2) }));
+        cands.push(
+          job(
+            `o${i}-${k}`,
+            { vcpus: r.pick([1, 2, 4]) },
+            { shareIdentifier: r.pick(['a', 'b', 'c']), schedulingPriority: r.int(0, 2) },
+          ),
+        );
       }
-      const view = fsView({ usage: new Map([['a', r.int(0, 20)]]), projectionSeconds: r.pick([1, 10]) }, { b: 0.5 });
+      const view = fsView(
+        { usage: new Map([['a', r.int(0, 20)]]), projectionSeconds: r.pick([1, 10]) },
+        { b: 0.5 },
+      );
       const groups = new Map<string, CandidateJob[]>();
       for (const c of cands) groups.set(c.shareIdentifier!, [...(groups.get(c.shareIdentifier!) ?? []), c]);
       for (const g of groups.values()) g.sort(compareWithinShare);
       const flat = [...orderCandidates(Q('q', [], cands, { fairshare: view }))].map((c) => c.jobId);
-      const lazy = [...orderCandidates(Q('q', [], [], { fairshare: view, shares: groups }))].map((c) => c.jobId);
+      const lazy = [...orderCandidates(Q('q', [], [], { fairshare: view, shares: groups }))].map(
+        (c) => c.jobId,
+      );
       expect(lazy).toEqual(flat);
       expect(new Set(flat).size).toBe(cands.length);
     }
@@ -231,7 +259,9 @@ describe('fair share', () => {
       [['a', 'b', 'c'], 14],
     ] as const) {
       const jobs = Array.from({ length: 20 }, (_, i) => job(`a${i}`, {}, { shareIdentifier: 'a' }));
-      const q = Q('q', ['ce'], jobs, { fairshare: fsView({ computeReservation: 50, activeShares: new Set(active) }) });
+      const q = Q('q', ['ce'], jobs, {
+        fairshare: fsView({ computeReservation: 50, activeShares: new Set(active) }),
+      });
       const plan = schedule(snap([q], [CE('ce', { vcpus: 16 })]), { maxScanPerQueue: 100 });
       expect(plan.placements.length, `${active.length} active shares`).toBe(allowed);
     }
@@ -245,10 +275,20 @@ describe('fair share', () => {
     ];
     // 'a' has used a lot, so 'new' comes first; 'new' is inactive → may use everything; after its
     // first job it is active (2 active → 25% held back).
-    const view = fsView({ usage: new Map([['a', 1e6]]), computeReservation: 50, activeShares: new Set(['a']) });
-    const plan = schedule(snap([Q('q', ['ce'], jobs, { fairshare: view })], [CE('ce', { vcpus: 16, used: { vcpus: 8, memoryMiB: 0, gpus: 0 } })]), {
-      maxScanPerQueue: 100,
+    const view = fsView({
+      usage: new Map([['a', 1e6]]),
+      computeReservation: 50,
+      activeShares: new Set(['a']),
     });
+    const plan = schedule(
+      snap(
+        [Q('q', ['ce'], jobs, { fairshare: view })],
+        [CE('ce', { vcpus: 16, used: { vcpus: 8, memoryMiB: 0, gpus: 0 } })],
+      ),
+      {
+        maxScanPerQueue: 100,
+      },
+    );
     const ids = plan.placements.map((p) => p.jobId);
     expect(ids[0]).toBe('new0');
     // 8 free; 25% of 16 = 4 held back once two shares are active: 'new0' + 3 more (new1 and 2 of a's… or a's).
@@ -266,7 +306,9 @@ describe('fair share', () => {
       job('b4', {}, { shareIdentifier: 'b' }),
     ];
     // b has weight 0.5: each b job costs half as much, so b gets two turns per turn of a.
-    const order = [...orderCandidates(Q('q', [], jobs, { fairshare: fsView({}, { a: 1, b: 0.5 }) }))].map((c) => c.jobId);
+    const order = [...orderCandidates(Q('q', [], jobs, { fairshare: fsView({}, { a: 1, b: 0.5 }) }))].map(
+      (c) => c.jobId,
+    );
     expect(order.filter((id) => id.startsWith('a'))).toEqual(['a-high', 'a-low-old', 'a-low-new']);
     expect(order).toEqual(['a-high', 'b1', 'b2', 'a-low-old', 'b3', 'b4', 'a-low-new']);
   });
@@ -277,7 +319,9 @@ describe('fair share', () => {
       ['a', 50],
       ['b', 10],
     ]);
-    const order = [...orderCandidates(Q('q', [], jobs, { fairshare: fsView({ usage }) }))].map((c) => c.jobId);
+    const order = [...orderCandidates(Q('q', [], jobs, { fairshare: fsView({ usage }) }))].map(
+      (c) => c.jobId,
+    );
     expect(order).toEqual(['b1', 'a1']);
   });
 });
@@ -296,7 +340,9 @@ describe('priorities and placement', () => {
 
   it('priority is not preemptive: a full environment places nothing, even for the high-priority queue', () => {
     const hi = Q('hi', ['ce'], [job('hi1')], { priority: 10 });
-    const plan = schedule(snap([hi], [CE('ce', { vcpus: 4, used: { vcpus: 4, memoryMiB: 512, gpus: 0 } })]), { maxScanPerQueue: 10 });
+    const plan = schedule(snap([hi], [CE('ce', { vcpus: 4, used: { vcpus: 4, memoryMiB: 512, gpus: 0 } })]), {
+      maxScanPerQueue: 10,
+    });
     expect(plan.placements).toEqual([]);
   });
 
@@ -307,19 +353,29 @@ describe('priorities and placement', () => {
     let plan = schedule(snap([Q('q', ['spot', 'od'], [job('a')])], [spot, od]), { maxScanPerQueue: 10 });
     expect(plan.placements[0]!.computeEnvironmentArn).toBe('ce/spot');
     // DISABLED first environment.
-    plan = schedule(snap([Q('q', ['spot', 'od'], [job('a')])], [{ ...spot, usable: false }, od]), { maxScanPerQueue: 10 });
+    plan = schedule(snap([Q('q', ['spot', 'od'], [job('a')])], [{ ...spot, usable: false }, od]), {
+      maxScanPerQueue: 10,
+    });
     expect(plan.placements[0]!.computeEnvironmentArn).toBe('ce/od');
     // Full first environment: jobs overflow to the second.
-    plan = schedule(snap([Q('q', ['spot', 'od'], [job('a', { vcpus: 3 }), job('b', { vcpus: 3 })])], [spot, od]), { maxScanPerQueue: 10 });
+    plan = schedule(
+      snap([Q('q', ['spot', 'od'], [job('a', { vcpus: 3 }), job('b', { vcpus: 3 })])], [spot, od]),
+      { maxScanPerQueue: 10 },
+    );
     expect(plan.placements.map((p) => p.computeEnvironmentArn)).toEqual(['ce/spot', 'ce/od']);
     // Too big for the first one's instances.
-    plan = schedule(snap([Q('q', ['spot', 'od'], [job('big', { vcpus: 8 })])], [spot, od]), { maxScanPerQueue: 10 });
+    plan = schedule(snap([Q('q', ['spot', 'od'], [job('big', { vcpus: 8 })])], [spot, od]), {
+      maxScanPerQueue: 10,
+    });
     expect(plan.placements[0]!.computeEnvironmentArn).toBe('ce/od');
   });
 
   it('back-fills smaller jobs behind one waiting for busy capacity', () => {
     const ce = CE('ce', { vcpus: 8, used: { vcpus: 6, memoryMiB: 0, gpus: 0 } });
-    const plan = schedule(snap([Q('q', ['ce'], [job('big', { vcpus: 4 }), job('small', { vcpus: 1 })])], [ce]), { maxScanPerQueue: 10 });
+    const plan = schedule(
+      snap([Q('q', ['ce'], [job('big', { vcpus: 4 }), job('small', { vcpus: 1 })])], [ce]),
+      { maxScanPerQueue: 10 },
+    );
     expect(plan.placements.map((p) => p.jobId)).toEqual(['small']);
     expect(plan.blocked).toEqual([]);
   });
@@ -344,29 +400,46 @@ describe('priorities and placement', () => {
     ]);
     expect(plan.placements.map((p) => p.jobId)).toEqual(['fits']);
     // Already reported: not reported again.
-    const again = schedule(snap([Q('q', ['ce'], [{ ...jobs[0]!, statusReason: REASON_CE_MAX_RESOURCE }])], [ce]), { maxScanPerQueue: 0 });
+    const again = schedule(
+      snap([Q('q', ['ce'], [{ ...jobs[0]!, statusReason: REASON_CE_MAX_RESOURCE }])], [ce]),
+      { maxScanPerQueue: 0 },
+    );
     expect(again.blocked).toEqual([]);
-    expect(REASON_CE_MAX_RESOURCE.startsWith('MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - ')).toBe(true);
-    expect(REASON_JOB_RESOURCE_REQUIREMENT.startsWith('MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - ')).toBe(true);
+    expect(REASON_CE_MAX_RESOURCE.startsWith('MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - ')).toBe(
+      true,
+    );
+    expect(REASON_JOB_RESOURCE_REQUIREMENT.startsWith('MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - ')).toBe(
+      true,
+    );
   });
 
   it('a job that only a DISABLED environment could host waits without a reason', () => {
     const small = CE('small', { vcpus: 2 });
     const big = CE('big', { vcpus: 64, usable: false });
-    const plan = schedule(snap([Q('q', ['small', 'big'], [job('j', { vcpus: 32 })])], [small, big]), { maxScanPerQueue: 10 });
+    const plan = schedule(snap([Q('q', ['small', 'big'], [job('j', { vcpus: 32 })])], [small, big]), {
+      maxScanPerQueue: 10,
+    });
     expect(plan.blocked).toEqual([]);
     expect(plan.placements).toEqual([]);
   });
 
   it('consumable resources: jobs wait until the quantity is free; smaller needs back-fill', () => {
     const need = (n: number) => [{ arn: 'cr/lic', quantity: n }];
-    const jobs = [job('a', {}, { consumables: need(2) }), job('b', {}, { consumables: need(2) }), job('c', {}, { consumables: need(1) })];
+    const jobs = [
+      job('a', {}, { consumables: need(2) }),
+      job('b', {}, { consumables: need(2) }),
+      job('c', {}, { consumables: need(1) }),
+    ];
     const plan = schedule(snap([Q('q', ['ce'], jobs)], [CE('ce')], [['cr/lic', 3]]), { maxScanPerQueue: 10 });
     expect(plan.placements.map((p) => p.jobId)).toEqual(['a', 'c']);
   });
 
   it('GPUs: distinct ids per job, never more than the environment has', () => {
-    const ce = CE('g4dn', { total: { vcpus: 16, memoryMiB: 65536, gpus: 4 }, freeGpuIds: [1, 2, 3], used: { vcpus: 4, memoryMiB: 16384, gpus: 1 } });
+    const ce = CE('g4dn', {
+      total: { vcpus: 16, memoryMiB: 65536, gpus: 4 },
+      freeGpuIds: [1, 2, 3],
+      used: { vcpus: 4, memoryMiB: 16384, gpus: 1 },
+    });
     const jobs = [job('g2', { gpus: 2 }), job('g2b', { gpus: 2 }), job('g1', { gpus: 1 })];
     const plan = schedule(snap([Q('q', ['g4dn'], jobs)], [ce]), { maxScanPerQueue: 10 });
     expect(plan.placements.map((p) => [p.jobId, p.gpuIds])).toEqual([

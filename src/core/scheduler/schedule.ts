@@ -152,7 +152,10 @@ function canEverHost(req: Requirements, ce: ComputeEnvironmentView): boolean {
  * COMPUTE_ENVIRONMENT_MAX_RESOURCE: an instance could host the job but maxvCpus (or the memory/GPUs
  * it implies) is too small; JOB_RESOURCE_REQUIREMENT: no instance type is large enough.
  */
-export function neverFitReason(req: Requirements, ces: readonly ComputeEnvironmentView[]): string | undefined {
+export function neverFitReason(
+  req: Requirements,
+  ces: readonly ComputeEnvironmentView[],
+): string | undefined {
   if (ces.length === 0) return undefined;
   if (ces.some((c) => canEverHost(req, c))) return undefined;
   if (ces.some((c) => instanceFits(req, c))) return REASON_CE_MAX_RESOURCE;
@@ -265,7 +268,14 @@ export class FairShareMerge {
     const sources: ReadonlyMap<string, Iterable<CandidateJob>> = q.shares ?? groupByShare(q.candidates);
     const items: ShareCursor[] = [];
     for (const [share, source] of sources) {
-      items.push({ share, source, it: undefined, head: undefined, key: fs.usage.get(share) ?? 0, weight: undefined });
+      items.push({
+        share,
+        source,
+        it: undefined,
+        head: undefined,
+        key: fs.usage.get(share) ?? 0,
+        weight: undefined,
+      });
     }
     this.heap = new ShareHeap(items);
   }
@@ -297,7 +307,8 @@ export class FairShareMerge {
   /** The last job returned by `next()` was dispatched: its share's projected usage grows. */
   charge(job: CandidateJob): void {
     const p = this.pending;
-    if (p && p.head === job) p.key += job.req.vcpus * (p.weight ??= this.fs.weightOf(p.share)) * this.projection;
+    if (p && p.head === job)
+      p.key += job.req.vcpus * (p.weight ??= this.fs.weightOf(p.share)) * this.projection;
   }
 }
 
@@ -351,7 +362,9 @@ export function schedule(snapshot: SchedulerSnapshot, opts: ScheduleOptions): Pl
   const consumables = new Map(snapshot.consumables);
 
   // Phase 1: queues in descending priority.
-  const queues = [...snapshot.queues].sort((a, b) => b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const queues = [...snapshot.queues].sort(
+    (a, b) => b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   for (const q of queues) {
     if (!q.usable) continue;
     const ces: ComputeEnvironmentView[] = [];
@@ -396,13 +409,19 @@ export function schedule(snapshot: SchedulerSnapshot, opts: ScheduleOptions): Pl
       }
       // Phase 3: environments in order.
       const share = job.shareIdentifier ?? '';
-      const holdFraction = active && active.has(share) ? reservedFraction(fsv!.computeReservation, active.size) : 0;
+      const holdFraction =
+        active && active.has(share) ? reservedFraction(fsv!.computeReservation, active.size) : 0;
       let placedOn: ComputeEnvironmentView | undefined;
       for (const ce of usableCes) {
         const f = free.get(ce.arn)!;
         if (!instanceFits(job.req, ce)) continue;
         const hold = holdFraction * ce.total.vcpus;
-        if (job.req.vcpus > f.vcpus - hold + EPS || job.req.memoryMiB > f.memoryMiB + EPS || job.req.gpus > f.gpus + EPS) continue;
+        if (
+          job.req.vcpus > f.vcpus - hold + EPS ||
+          job.req.memoryMiB > f.memoryMiB + EPS ||
+          job.req.gpus > f.gpus + EPS
+        )
+          continue;
         if (job.req.gpus > 0 && f.gpuIds.length < Math.ceil(job.req.gpus)) continue;
         placedOn = ce;
         break;

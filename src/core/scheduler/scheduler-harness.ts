@@ -18,7 +18,12 @@ import {
 import { ShareIndex } from './share-index.js';
 
 /** Deterministic PRNG (mulberry32). */
-export function createRandom(seed: number): { next(): number; int(lo: number, hi: number): number; pick<T>(a: readonly T[]): T; chance(p: number): boolean } {
+export function createRandom(seed: number): {
+  next(): number;
+  int(lo: number, hi: number): number;
+  pick<T>(a: readonly T[]): T;
+  chance(p: number): boolean;
+} {
   let a = seed >>> 0;
   const next = (): number => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -68,7 +73,8 @@ export function planViolations(snap: SchedulerSnapshot, plan: Plan): string[] {
       out.push(`job ${p.jobId} is not a candidate of ${q.name}`);
       continue;
     }
-    if (!q.computeEnvironmentArns.includes(p.computeEnvironmentArn)) out.push(`job ${p.jobId} placed on a CE not attached to ${q.name}`);
+    if (!q.computeEnvironmentArns.includes(p.computeEnvironmentArn))
+      out.push(`job ${p.jobId} placed on a CE not attached to ${q.name}`);
     const ce = snap.computeEnvironments.get(p.computeEnvironmentArn);
     if (!ce) {
       out.push(`job ${p.jobId} placed on unknown CE`);
@@ -76,13 +82,19 @@ export function planViolations(snap: SchedulerSnapshot, plan: Plan): string[] {
     }
     if (!ce.usable) out.push(`job ${p.jobId} placed on unusable CE ${ce.name}`);
     const shapes = ce.shapes && ce.shapes.length ? ce.shapes : [ce.maxJob];
-    if (!shapes.some((s) => fitsIn(job.req, s))) out.push(`job ${p.jobId} fits no instance shape of ${ce.name}`);
+    if (!shapes.some((s) => fitsIn(job.req, s)))
+      out.push(`job ${p.jobId} fits no instance shape of ${ce.name}`);
     let u = use.get(ce.arn);
-    if (!u) use.set(ce.arn, (u = { vcpus: ce.used.vcpus, memoryMiB: ce.used.memoryMiB, gpus: ce.used.gpus, ids: new Set() }));
+    if (!u)
+      use.set(
+        ce.arn,
+        (u = { vcpus: ce.used.vcpus, memoryMiB: ce.used.memoryMiB, gpus: ce.used.gpus, ids: new Set() }),
+      );
     u.vcpus += job.req.vcpus;
     u.memoryMiB += job.req.memoryMiB;
     u.gpus += job.req.gpus;
-    if (p.gpuIds.length !== Math.ceil(job.req.gpus)) out.push(`job ${p.jobId} got ${p.gpuIds.length} GPU ids for ${job.req.gpus} GPUs`);
+    if (p.gpuIds.length !== Math.ceil(job.req.gpus))
+      out.push(`job ${p.jobId} got ${p.gpuIds.length} GPU ids for ${job.req.gpus} GPUs`);
     for (const g of p.gpuIds) {
       if (u.ids.has(g)) out.push(`GPU ${g} of ${ce.name} given twice`);
       if (!ce.freeGpuIds.includes(g)) out.push(`GPU ${g} of ${ce.name} was not free`);
@@ -92,9 +104,12 @@ export function planViolations(snap: SchedulerSnapshot, plan: Plan): string[] {
   }
   for (const [arn, u] of use) {
     const ce = snap.computeEnvironments.get(arn)!;
-    if (u.vcpus > ce.total.vcpus + 1e-6) out.push(`CE ${ce.name} over-committed: ${u.vcpus} > ${ce.total.vcpus} vCPUs`);
-    if (u.memoryMiB > ce.total.memoryMiB + 1e-6) out.push(`CE ${ce.name} over-committed: ${u.memoryMiB} > ${ce.total.memoryMiB} MiB`);
-    if (u.gpus > ce.total.gpus + 1e-6) out.push(`CE ${ce.name} over-committed: ${u.gpus} > ${ce.total.gpus} GPUs`);
+    if (u.vcpus > ce.total.vcpus + 1e-6)
+      out.push(`CE ${ce.name} over-committed: ${u.vcpus} > ${ce.total.vcpus} vCPUs`);
+    if (u.memoryMiB > ce.total.memoryMiB + 1e-6)
+      out.push(`CE ${ce.name} over-committed: ${u.memoryMiB} > ${ce.total.memoryMiB} MiB`);
+    if (u.gpus > ce.total.gpus + 1e-6)
+      out.push(`CE ${ce.name} over-committed: ${u.gpus} > ${ce.total.gpus} GPUs`);
   }
   for (const [arn, n] of consumed) {
     const avail = snap.consumables.get(arn) ?? 0;
@@ -104,7 +119,9 @@ export function planViolations(snap: SchedulerSnapshot, plan: Plan): string[] {
 }
 
 function fitsIn(req: Requirements, cap: { vcpus: number; memoryMiB: number; gpus: number }): boolean {
-  return req.vcpus <= cap.vcpus + 1e-9 && req.memoryMiB <= cap.memoryMiB + 1e-9 && req.gpus <= cap.gpus + 1e-9;
+  return (
+    req.vcpus <= cap.vcpus + 1e-9 && req.memoryMiB <= cap.memoryMiB + 1e-9 && req.gpus <= cap.gpus + 1e-9
+  );
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -233,7 +250,9 @@ export class ClusterSimulation {
         const j = this.jobs.get(id);
         return j && this.runnable.has(id) ? { share: j.share ?? '', priority: j.priority } : undefined;
       });
-      const shares = idx.lists((id) => (this.runnable.has(id) ? this.candidate(this.jobs.get(id)!) : undefined));
+      const shares = idx.lists((id) =>
+        this.runnable.has(id) ? this.candidate(this.jobs.get(id)!) : undefined,
+      );
       return { ...base, fairshare: q.fairshare(this.now), shares };
     });
     return { queues, computeEnvironments: views, consumables: new Map() };
@@ -245,7 +264,8 @@ export class ClusterSimulation {
     // End jobs in time order, accounting delivered capacity up to their end.
     for (;;) {
       let first: Running | undefined;
-      for (const r of this.running.values()) if (r.endsAt <= end && (!first || r.endsAt < first.endsAt)) first = r;
+      for (const r of this.running.values())
+        if (r.endsAt <= end && (!first || r.endsAt < first.endsAt)) first = r;
       if (!first) break;
       this.now = Math.max(this.now, first.endsAt);
       this.running.delete(first.job.jobId);
@@ -257,8 +277,14 @@ export class ClusterSimulation {
     this.violations.push(...planViolations(snap, plan));
     for (const p of plan.placements) {
       const job = this.jobs.get(p.jobId)!;
-      if (!this.runnable.delete(p.jobId)) this.violations.push(`job ${p.jobId} placed again after it started`);
-      this.running.set(p.jobId, { job, ce: p.computeEnvironmentArn, endsAt: this.now + job.durationMs, gpuIds: p.gpuIds });
+      if (!this.runnable.delete(p.jobId))
+        this.violations.push(`job ${p.jobId} placed again after it started`);
+      this.running.set(p.jobId, {
+        job,
+        ce: p.computeEnvironmentArn,
+        endsAt: this.now + job.durationMs,
+        gpuIds: p.gpuIds,
+      });
       const key = job.share ?? job.queue;
       this.delivered.set(key, (this.delivered.get(key) ?? 0) + job.req.vcpus * job.durationMs);
       this.startedCount++;

@@ -96,7 +96,11 @@ export class ShareIndex<T = unknown> {
    */
   sync(entries: readonly FifoEntry[], describe: (jobId: string) => ShareOf | undefined): void {
     let from = 0;
-    if (entries === this.source && this.sourceLen <= entries.length && (this.sourceLen === 0 || entries[this.sourceLen - 1] === this.sourceTail)) {
+    if (
+      entries === this.source &&
+      this.sourceLen <= entries.length &&
+      (this.sourceLen === 0 || entries[this.sourceLen - 1] === this.sourceTail)
+    ) {
       from = this.sourceLen; // only appends since last time
     }
     for (let i = from; i < entries.length; i++) {

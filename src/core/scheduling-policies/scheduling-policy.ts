@@ -33,7 +33,9 @@ export interface SchedulingPolicyDoc {
 
 export type PolicyKind = 'fairshare' | 'quotashare' | 'none';
 
-export function policyKind(d: Pick<SchedulingPolicyDetail, 'fairsharePolicy' | 'quotaSharePolicy'>): PolicyKind {
+export function policyKind(
+  d: Pick<SchedulingPolicyDetail, 'fairsharePolicy' | 'quotaSharePolicy'>,
+): PolicyKind {
   if (d.quotaSharePolicy) return 'quotashare';
   if (d.fairsharePolicy) return 'fairshare';
   return 'none';
@@ -45,15 +47,24 @@ export function validateFairsharePolicy(p: unknown): FairsharePolicy {
   if (!isRecord(p)) throw new ValidationError('fairsharePolicy must be an object', 'fairsharePolicy');
   const decay = p.shareDecaySeconds;
   if (decay !== undefined && ((decay as number) < 0 || (decay as number) > 604800)) {
-    throw new ValidationError('fairsharePolicy.shareDecaySeconds must be between 0 and 604800', 'fairsharePolicy.shareDecaySeconds');
+    throw new ValidationError(
+      'fairsharePolicy.shareDecaySeconds must be between 0 and 604800',
+      'fairsharePolicy.shareDecaySeconds',
+    );
   }
   const res = p.computeReservation;
   if (res !== undefined && ((res as number) < 0 || (res as number) > 99)) {
-    throw new ValidationError('fairsharePolicy.computeReservation must be between 0 and 99', 'fairsharePolicy.computeReservation');
+    throw new ValidationError(
+      'fairsharePolicy.computeReservation must be between 0 and 99',
+      'fairsharePolicy.computeReservation',
+    );
   }
   const dist = (p.shareDistribution ?? []) as ShareAttributes[];
   if (dist.length > 500) {
-    throw new ValidationError('fairsharePolicy.shareDistribution can contain at most 500 entries', 'fairsharePolicy.shareDistribution');
+    throw new ValidationError(
+      'fairsharePolicy.shareDistribution can contain at most 500 entries',
+      'fairsharePolicy.shareDistribution',
+    );
   }
   const ids: string[] = [];
   for (const s of dist) {
@@ -64,7 +75,10 @@ export function validateFairsharePolicy(p: unknown): FairsharePolicy {
       );
     }
     if (s.weightFactor !== undefined && (s.weightFactor < 0.0001 || s.weightFactor > 999.9999)) {
-      throw new ValidationError('weightFactor must be between 0.0001 and 999.9999', 'fairsharePolicy.shareDistribution.weightFactor');
+      throw new ValidationError(
+        'weightFactor must be between 0.0001 and 999.9999',
+        'fairsharePolicy.shareDistribution.weightFactor',
+      );
     }
     ids.push(s.shareIdentifier);
   }
@@ -73,9 +87,13 @@ export function validateFairsharePolicy(p: unknown): FairsharePolicy {
       if (i === j) continue;
       const a = ids[i]!;
       const b = ids[j]!;
-      if (a === b && i < j) throw new ValidationError(`Duplicate shareIdentifier ${a}`, 'fairsharePolicy.shareDistribution');
+      if (a === b && i < j)
+        throw new ValidationError(`Duplicate shareIdentifier ${a}`, 'fairsharePolicy.shareDistribution');
       if (a.endsWith('*') && a !== b && b.replace(/\*$/, '').startsWith(a.slice(0, -1))) {
-        throw new ValidationError(`shareIdentifier ${a} overlaps with ${b}`, 'fairsharePolicy.shareDistribution');
+        throw new ValidationError(
+          `shareIdentifier ${a} overlaps with ${b}`,
+          'fairsharePolicy.shareDistribution',
+        );
       }
     }
   }

@@ -11,10 +11,12 @@ export const MAX_TAGS = 50;
 
 export function validateTags(tags: unknown, field = 'tags'): Tags {
   if (tags === undefined || tags === null) return {};
-  if (typeof tags !== 'object' || Array.isArray(tags)) throw new ValidationError(`${field} must be a map of strings`, field);
+  if (typeof tags !== 'object' || Array.isArray(tags))
+    throw new ValidationError(`${field} must be a map of strings`, field);
   const out: Tags = {};
   for (const [k, v] of Object.entries(tags as Record<string, unknown>)) {
-    if (k.length < 1 || k.length > 128) throw new ValidationError(`Tag key '${k}' must be between 1 and 128 characters`, field);
+    if (k.length < 1 || k.length > 128)
+      throw new ValidationError(`Tag key '${k}' must be between 1 and 128 characters`, field);
     if (typeof v !== 'string' || v.length > 256) {
       throw new ValidationError(`Tag value for key '${k}' must be a string of at most 256 characters`, field);
     }

@@ -222,7 +222,8 @@ export async function createAttemptCgroup(
   const writes: Promise<unknown>[] = [];
   if (memBytes !== undefined) writes.push(writeFile(join(dir, 'memory.max'), String(memBytes)));
   writes.push(writeFile(join(dir, 'memory.swap.max'), '0').catch(() => undefined));
-  if (layout.v2Cpu && quota !== undefined) writes.push(writeFile(join(dir, 'cpu.max'), `${quota} ${CFS_PERIOD_US}`));
+  if (layout.v2Cpu && quota !== undefined)
+    writes.push(writeFile(join(dir, 'cpu.max'), `${quota} ${CFS_PERIOD_US}`));
   await Promise.all(writes);
   return { version: 2, dirs: [dir], procsFiles: [join(dir, 'cgroup.procs')], memoryDir: dir };
 }

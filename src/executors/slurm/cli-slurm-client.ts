@@ -8,7 +8,13 @@
  */
 import { spawn } from 'node:child_process';
 
-import type { SlurmClient, SlurmConfigInfo, SlurmJobRecord, SlurmNodeRecord, SlurmSubmitRequest } from './slurm-client.js';
+import type {
+  SlurmClient,
+  SlurmConfigInfo,
+  SlurmJobRecord,
+  SlurmNodeRecord,
+  SlurmSubmitRequest,
+} from './slurm-client.js';
 import { baseState, gpuCount } from './slurm-client.js';
 
 export interface CliSlurmClientOptions {
@@ -66,7 +72,8 @@ export function parseSqueue(stdout: string): SlurmJobRecord[] {
   const jobs: SlurmJobRecord[] = [];
   for (const line of stdout.split('\n')) {
     if (line.trim() === '') continue;
-    const [id = '', partition = '', state = '', reason = '', exit = '', host = '', name = '', comment = ''] = parseFixedWidth(line, JOB_COLUMNS);
+    const [id = '', partition = '', state = '', reason = '', exit = '', host = '', name = '', comment = ''] =
+      parseFixedWidth(line, JOB_COLUMNS);
     const rec: SlurmJobRecord = {
       id,
       partition,
@@ -86,7 +93,8 @@ export function parseSinfo(stdout: string): SlurmNodeRecord[] {
   const byName = new Map<string, SlurmNodeRecord>();
   for (const line of stdout.split('\n')) {
     if (line.trim() === '') continue;
-    const [name = '', state = '', partition = '', cpus = '', mem = '', alloc = '', gres = '', gresUsed = ''] = parseFixedWidth(line, NODE_COLUMNS);
+    const [name = '', state = '', partition = '', cpus = '', mem = '', alloc = '', gres = '', gresUsed = ''] =
+      parseFixedWidth(line, NODE_COLUMNS);
     const prev = byName.get(name);
     if (prev) {
       // sinfo -N prints a node once per partition
@@ -138,8 +146,12 @@ export class CliSlurmClient implements SlurmClient {
   private readonly env: NodeJS.ProcessEnv;
 
   constructor(private readonly opts: CliSlurmClientOptions = {}) {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME ?? '/' };
-    for (const k of ['LANG', 'LC_ALL', 'TZ', 'USER', 'LOGNAME']) if (process.env[k] !== undefined) env[k] = process.env[k];
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/',
+    };
+    for (const k of ['LANG', 'LC_ALL', 'TZ', 'USER', 'LOGNAME'])
+      if (process.env[k] !== undefined) env[k] = process.env[k];
     const conf = opts.slurmConf ?? process.env.SLURM_CONF;
     if (conf !== undefined) env.SLURM_CONF = conf;
     this.env = env;
@@ -209,7 +221,11 @@ export class CliSlurmClient implements SlurmClient {
   }
 
   async signal(id: string, signal: string, opts: { batchShellOnly?: boolean } = {}): Promise<void> {
-    await this.run('scancel', [...(opts.batchShellOnly ? ['--batch'] : ['--full']), `--signal=${signal}`, id]);
+    await this.run('scancel', [
+      ...(opts.batchShellOnly ? ['--batch'] : ['--full']),
+      `--signal=${signal}`,
+      id,
+    ]);
   }
 
   async nodes(partition?: string): Promise<SlurmNodeRecord[]> {

@@ -29,7 +29,14 @@ export function buildJobScript(o: JobScriptInput): string {
     if (NAME.test(k)) lines.push(`export ${k}=${shellQuote(v)}`);
     else if (!k.includes('=') && k !== '') odd.push(shellQuote(`${k}=${v}`)); // not a shell name: pass through env(1)
   }
-  const shim = ['/bin/bash', shellQuote(o.shimPath), shellQuote(o.attemptDir), String(o.timeoutSeconds), String(o.killGraceSeconds), '--'];
+  const shim = [
+    '/bin/bash',
+    shellQuote(o.shimPath),
+    shellQuote(o.attemptDir),
+    String(o.timeoutSeconds),
+    String(o.killGraceSeconds),
+    '--',
+  ];
   const envPrefix = odd.length ? ['env', ...odd] : [];
   lines.push(`exec ${[...envPrefix, ...shim, ...o.command.map(shellQuote)].join(' ')}`);
   return `${lines.join('\n')}\n`;
@@ -50,7 +57,9 @@ export function slurmComment(attemptKey: string, ceName: string, serviceId: stri
   return `openbatch:${attemptKey} ce=${ceName} svc=${serviceId}`.replace(/\s+$/, '');
 }
 
-export function parseSlurmComment(comment: string): { attemptKey: string; ce?: string; svc?: string } | undefined {
+export function parseSlurmComment(
+  comment: string,
+): { attemptKey: string; ce?: string; svc?: string } | undefined {
   const m = /^openbatch:(\S+)(?:\s+ce=(\S+))?(?:\s+svc=(\S+))?/.exec(comment);
   if (!m) return undefined;
   const out: { attemptKey: string; ce?: string; svc?: string } = { attemptKey: m[1] as string };

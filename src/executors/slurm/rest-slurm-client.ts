@@ -13,7 +13,13 @@
  */
 import http from 'node:http';
 
-import type { SlurmClient, SlurmConfigInfo, SlurmJobRecord, SlurmNodeRecord, SlurmSubmitRequest } from './slurm-client.js';
+import type {
+  SlurmClient,
+  SlurmConfigInfo,
+  SlurmJobRecord,
+  SlurmNodeRecord,
+  SlurmSubmitRequest,
+} from './slurm-client.js';
 import { baseState, gpuCount } from './slurm-client.js';
 
 export interface RestSlurmClientOptions {
@@ -35,7 +41,8 @@ interface RestMapper {
   node(n: Record<string, unknown>): SlurmNodeRecord;
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+const str = (v: unknown): string =>
+  typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v) || 0);
 
 /** v0.0.36–v0.0.38 share these shapes. */
@@ -60,7 +67,11 @@ const MAPPER_0038: RestMapper = {
   },
   job(j) {
     let state = baseState(str(j.job_state));
-    if (num(j.restart_cnt) > 0 && !['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY'].includes(state)) state = 'REQUEUED';
+    if (
+      num(j.restart_cnt) > 0 &&
+      !['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY'].includes(state)
+    )
+      state = 'REQUEUED';
     const rec: SlurmJobRecord = {
       id: str(j.job_id),
       name: str(j.name),
@@ -127,25 +138,32 @@ export class RestSlurmClient implements SlurmClient {
       ? { socketPath: u.slice(5), path, host: 'localhost' }
       : (() => {
           const url = new URL(u);
-          return { hostname: url.hostname, port: url.port || 80, path: url.pathname.replace(/\/$/, '') + path };
+          return {
+            hostname: url.hostname,
+            port: url.port || 80,
+            path: url.pathname.replace(/\/$/, '') + path,
+          };
         })();
     return new Promise((resolve, reject) => {
-      const req = http.request({ ...target, method, headers, agent: this.agent, timeout: this.opts.timeoutMs ?? 30_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: Record<string, unknown> = {};
-          if (text.trim() !== '') {
-            try {
-              parsed = JSON.parse(text) as Record<string, unknown>;
-            } catch {
-              parsed = { errors: [{ error: text.slice(0, 200) }] };
+      const req = http.request(
+        { ...target, method, headers, agent: this.agent, timeout: this.opts.timeoutMs ?? 30_000 },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: Record<string, unknown> = {};
+            if (text.trim() !== '') {
+              try {
+                parsed = JSON.parse(text) as Record<string, unknown>;
+              } catch {
+                parsed = { errors: [{ error: text.slice(0, 200) }] };
+              }
             }
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
-      });
+            resolve({ status: res.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`slurmrestd ${method} ${path}: timed out`)));
       req.on('error', (e) => reject(new Error(`slurmrestd ${method} ${path}: ${e.message}`, { cause: e })));
       req.end(payload);
@@ -154,13 +172,17 @@ export class RestSlurmClient implements SlurmClient {
 
   private static errors(r: Response): string {
     const errs = Array.isArray(r.body.errors) ? (r.body.errors as Record<string, unknown>[]) : [];
-    return errs.map((e) => str(e.error) || str(e.description)).filter((s) => s !== '').join('; ');
+    return errs
+      .map((e) => str(e.error) || str(e.description))
+      .filter((s) => s !== '')
+      .join('; ');
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
     const v = await this.apiVersion();
     const r = await this.request(method, `/slurm/${v}${path}`, body);
-    if (r.status >= 400) throw new Error(`SLURM: slurmrestd ${r.status}: ${RestSlurmClient.errors(r) || 'request failed'}`);
+    if (r.status >= 400)
+      throw new Error(`SLURM: slurmrestd ${r.status}: ${RestSlurmClient.errors(r) || 'request failed'}`);
     return r.body;
   }
 
@@ -187,10 +209,16 @@ export class RestSlurmClient implements SlurmClient {
 
   async submit(req: SlurmSubmitRequest): Promise<string> {
     await this.apiVersion();
-    const body = await this.call('POST', '/job/submit', this.mapper().submitBody(req, this.opts.jobPath ?? '/usr/local/bin:/usr/bin:/bin'));
+    const body = await this.call(
+      'POST',
+      '/job/submit',
+      this.mapper().submitBody(req, this.opts.jobPath ?? '/usr/local/bin:/usr/bin:/bin'),
+    );
     const id = body.job_id;
     if (typeof id !== 'number' && typeof id !== 'string') {
-      throw new Error(`SLURM: submit failed: ${RestSlurmClient.errors({ status: 200, body }) || 'no job id'}`);
+      throw new Error(
+        `SLURM: submit failed: ${RestSlurmClient.errors({ status: 200, body }) || 'no job id'}`,
+      );
     }
     this.jobsCache = undefined;
     return String(id);
@@ -221,12 +249,17 @@ export class RestSlurmClient implements SlurmClient {
 
   async signal(id: string, signal: string, opts: { batchShellOnly?: boolean } = {}): Promise<void> {
     if (opts.batchShellOnly) throw new Error('slurmrestd cannot signal only the batch shell');
-    await this.call('DELETE', `/job/${encodeURIComponent(id)}?signal=${encodeURIComponent(signal.replace(/^SIG/, ''))}`);
+    await this.call(
+      'DELETE',
+      `/job/${encodeURIComponent(id)}?signal=${encodeURIComponent(signal.replace(/^SIG/, ''))}`,
+    );
   }
 
   async nodes(partition?: string): Promise<SlurmNodeRecord[]> {
     const body = await this.call('GET', '/nodes');
-    const nodes = (Array.isArray(body.nodes) ? (body.nodes as Record<string, unknown>[]) : []).map((n) => this.mapper().node(n));
+    const nodes = (Array.isArray(body.nodes) ? (body.nodes as Record<string, unknown>[]) : []).map((n) =>
+      this.mapper().node(n),
+    );
     return partition === undefined ? nodes : nodes.filter((n) => n.partitions.includes(partition));
   }
 

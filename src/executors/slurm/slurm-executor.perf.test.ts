@@ -33,7 +33,14 @@ async function plainSbatch(env: SlurmTestEnv, workRoot: string): Promise<number>
     Array.from({ length: 4 }, async () => {
       while (next < N) {
         next++;
-        const id = await sh(env, 'sbatch', ['--parsable', '--no-requeue', `--partition=${env.partition}`, `--output=${workRoot}/plain-%j.out`, '--wrap', 'true']);
+        const id = await sh(env, 'sbatch', [
+          '--parsable',
+          '--no-requeue',
+          `--partition=${env.partition}`,
+          `--output=${workRoot}/plain-%j.out`,
+          '--wrap',
+          'true',
+        ]);
         ids.push(id.trim());
       }
     }),
@@ -46,12 +53,22 @@ async function plainSbatch(env: SlurmTestEnv, workRoot: string): Promise<number>
   return N / ((Date.now() - t0) / 1000);
 }
 
-async function throughExecutor(env: SlurmTestEnv, workRoot: string, transport: 'cli' | 'rest'): Promise<number> {
+async function throughExecutor(
+  env: SlurmTestEnv,
+  workRoot: string,
+  transport: 'cli' | 'rest',
+): Promise<number> {
   const events = new RecordingEvents();
   const sink = new MemoryLogSink();
   const ex = createSlurmExecutor(
     { events, dataDir: workRoot, killGraceMs: 2000 },
-    { transport, partition: env.partition, workRoot, slurmConf: env.slurmConf, rest: { url: `unix:${env.restSocket}` } },
+    {
+      transport,
+      partition: env.partition,
+      workRoot,
+      slurmConf: env.slurmConf,
+      rest: { url: `unix:${env.restSocket}` },
+    },
   );
   const specs = new SpecFactory(workRoot, sink);
   const all = Array.from({ length: N }, () => specs.make({ command: ['true'] }));
@@ -64,19 +81,24 @@ async function throughExecutor(env: SlurmTestEnv, workRoot: string, transport: '
   return rate;
 }
 
-describe.skipIf(!slurmEnv || process.env.OB_SLURM_PERF !== '1')('slurm executor throughput (OB_SLURM_PERF=1)', () => {
-  it(`${N} trivial jobs: executor vs plain sbatch`, async () => {
-    const env = slurmEnv as SlurmTestEnv;
-    const workRoot = await freshWorkRoot(env, 'ob-perf');
-    try {
-      const plain = await plainSbatch(env, workRoot);
-      const cli = await throughExecutor(env, workRoot, 'cli');
-      const rest = await throughExecutor(env, workRoot, 'rest');
-      const plain2 = await plainSbatch(env, workRoot);
-      console.log(`slurm perf: plain sbatch ${plain.toFixed(1)} / ${plain2.toFixed(1)} jobs/s; executor cli ${cli.toFixed(1)} jobs/s; executor rest ${rest.toFixed(1)} jobs/s`);
-      expect(cli).toBeGreaterThan(0.8 * Math.min(plain, plain2));
-    } finally {
-      await rm(workRoot, { recursive: true, force: true });
-    }
-  }, 300_000);
-});
+describe.skipIf(!slurmEnv || process.env.OB_SLURM_PERF !== '1')(
+  'slurm executor throughput (OB_SLURM_PERF=1)',
+  () => {
+    it(`${N} trivial jobs: executor vs plain sbatch`, async () => {
+      const env = slurmEnv as SlurmTestEnv;
+      const workRoot = await freshWorkRoot(env, 'ob-perf');
+      try {
+        const plain = await plainSbatch(env, workRoot);
+        const cli = await throughExecutor(env, workRoot, 'cli');
+        const rest = await throughExecutor(env, workRoot, 'rest');
+        const plain2 = await plainSbatch(env, workRoot);
+        console.log(
+          `slurm perf: plain sbatch ${plain.toFixed(1)} / ${plain2.toFixed(1)} jobs/s; executor cli ${cli.toFixed(1)} jobs/s; executor rest ${rest.toFixed(1)} jobs/s`,
+        );
+        expect(cli).toBeGreaterThan(0.8 * Math.min(plain, plain2));
+      } finally {
+        await rm(workRoot, { recursive: true, force: true });
+      }
+    }, 300_000);
+  },
+);

@@ -4,7 +4,13 @@ import { rm } from 'node:fs/promises';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { MemoryLogSink, RecordingEvents, runExecutorConformance, SpecFactory, waitFor } from '../executor.conformance.js';
+import {
+  MemoryLogSink,
+  RecordingEvents,
+  runExecutorConformance,
+  SpecFactory,
+  waitFor,
+} from '../executor.conformance.js';
 import type { AttemptHandle, Executor, ExecutorEvents } from '../executor.js';
 import { CliSlurmClient } from './cli-slurm-client.js';
 import { RestSlurmClient } from './rest-slurm-client.js';
@@ -16,7 +22,13 @@ type Transport = 'cli' | 'rest-local' | 'rest-jwt';
 const TRANSPORTS: Transport[] = ['cli', 'rest-local', 'rest-jwt'];
 
 function bindingFor(env: SlurmTestEnv, t: Transport, workRoot: string): SlurmExecutorOptions {
-  const base = { partition: env.partition, workRoot, pollIntervalMs: 500, slurmConf: env.slurmConf, warn: () => undefined };
+  const base = {
+    partition: env.partition,
+    workRoot,
+    pollIntervalMs: 500,
+    slurmConf: env.slurmConf,
+    warn: () => undefined,
+  };
   if (t === 'cli') return { ...base, transport: 'cli' };
   if (t === 'rest-local') return { ...base, transport: 'rest', rest: { url: `unix:${env.restSocket}` } };
   return { ...base, transport: 'rest', rest: { url: env.restUrl, user: env.restUser, token: env.jwt } };
@@ -30,10 +42,18 @@ function clientFor(env: SlurmTestEnv, t: Transport): SlurmClient {
 
 const workRoots: string[] = [];
 
-async function makeExecutor(env: SlurmTestEnv, t: Transport, events: ExecutorEvents, extra: Partial<SlurmExecutorOptions> = {}): Promise<Executor> {
+async function makeExecutor(
+  env: SlurmTestEnv,
+  t: Transport,
+  events: ExecutorEvents,
+  extra: Partial<SlurmExecutorOptions> = {},
+): Promise<Executor> {
   const workRoot = await freshWorkRoot(env, `ob-${t}`);
   workRoots.push(workRoot);
-  return createSlurmExecutor({ events, dataDir: workRoot, killGraceMs: 2000 }, { ...bindingFor(env, t, workRoot), ...extra });
+  return createSlurmExecutor(
+    { events, dataDir: workRoot, killGraceMs: 2000 },
+    { ...bindingFor(env, t, workRoot), ...extra },
+  );
 }
 
 /** Slurm's view of one job (scontrol), for assertions. */
@@ -50,7 +70,12 @@ if (!slurmEnv) {
   const env = slurmEnv;
   const oomSkip = env.cgroup
     ? []
-    : [{ reason: 'the localhost Slurm has no cgroup v1 memory controller, so --mem is not enforced', tests: ['kills a job that exceeds its memory limit'] }];
+    : [
+        {
+          reason: 'the localhost Slurm has no cgroup v1 memory controller, so --mem is not enforced',
+          tests: ['kills a job that exceeds its memory limit'],
+        },
+      ];
 
   for (const t of TRANSPORTS) {
     runExecutorConformance({
@@ -60,7 +85,8 @@ if (!slurmEnv) {
       skip: [
         ...oomSkip,
         {
-          reason: 'Slurm jobs outlive the server: recover() re-adopts them (tested below as "recover() re-adopts…")',
+          reason:
+            'Slurm jobs outlive the server: recover() re-adopts them (tested below as "recover() re-adopts…")',
           tests: ['recover() reports hostLost and leaves nothing running'],
         },
       ],
@@ -110,18 +136,46 @@ if (!slurmEnv) {
         for (const w of workRoots.splice(0)) await rm(w, { recursive: true, force: true });
       });
 
-      const lines = (s: { log: { group: string; stream: string } }): string[] => sink.events(s.log.group, s.log.stream).map((e) => e.message);
+      const lines = (s: { log: { group: string; stream: string } }): string[] =>
+        sink.events(s.log.group, s.log.stream).map((e) => e.message);
 
       it('exports env values with commas, spaces, quotes and newlines intact', async () => {
-        const values = { A: 'a,b,c', B: 'x y  z', C: `it's "q" \\ $HOME`, D: 'line1\nline2', E: '', AWS_BATCH_JQ_NAME: 'q,1' };
-        const spec = specs.make({ command: ['sh', '-c', 'for k in A B C D E AWS_BATCH_JQ_NAME AWS_BATCH_JOB_ID; do printf "%s=[%s]\\n" "$k" "$(printenv $k)"; done'], environment: values });
+        const values = {
+          A: 'a,b,c',
+          B: 'x y  z',
+          C: `it's "q" \\ $HOME`,
+          D: 'line1\nline2',
+          E: '',
+          AWS_BATCH_JQ_NAME: 'q,1',
+        };
+        const spec = specs.make({
+          command: [
+            'sh',
+            '-c',
+            'for k in A B C D E AWS_BATCH_JQ_NAME AWS_BATCH_JOB_ID; do printf "%s=[%s]\\n" "$k" "$(printenv $k)"; done',
+          ],
+          environment: values,
+        });
         await ex.start(spec);
         expect(await events.waitForExit(spec.attemptKey)).toMatchObject({ kind: 'exited', exitCode: 0 });
-        expect(lines(spec)).toEqual(['A=[a,b,c]', 'B=[x y  z]', `C=[it's "q" \\ $HOME]`, 'D=[line1', 'line2]', 'E=[]', 'AWS_BATCH_JQ_NAME=[q,1]', `AWS_BATCH_JOB_ID=[${spec.jobId}]`]);
+        expect(lines(spec)).toEqual([
+          'A=[a,b,c]',
+          'B=[x y  z]',
+          `C=[it's "q" \\ $HOME]`,
+          'D=[line1',
+          'line2]',
+          'E=[]',
+          'AWS_BATCH_JQ_NAME=[q,1]',
+          `AWS_BATCH_JOB_ID=[${spec.jobId}]`,
+        ]);
       });
 
       it('submits one --no-requeue job per attempt with name, comment, cpus and memory', async () => {
-        const spec = specs.make({ command: ['sh', '-c', 'echo ready; exec sleep 30'], vcpus: 2, memoryMiB: 300 });
+        const spec = specs.make({
+          command: ['sh', '-c', 'echo ready; exec sleep 30'],
+          vcpus: 2,
+          memoryMiB: 300,
+        });
         const h = (await ex.start(spec)) as SlurmAttemptHandle;
         await waitFor(() => lines(spec).includes('ready'), 15_000, 'ready');
         const show = slurmCli(env, 'scontrol', ['show', 'job', '-o', h.slurmJobId]);
@@ -132,7 +186,11 @@ if (!slurmEnv) {
         if (t === 'cli') expect(show).toContain('Requeue=0');
         expect(events.running.get(spec.attemptKey)?.host).toBe(env.node);
         await ex.stop(spec.attemptKey, h, { graceMs: 5000 });
-        expect(await events.waitForExit(spec.attemptKey)).toMatchObject({ kind: 'exited', exitCode: 143, signal: 'SIGTERM' });
+        expect(await events.waitForExit(spec.attemptKey)).toMatchObject({
+          kind: 'exited',
+          exitCode: 143,
+          signal: 'SIGTERM',
+        });
       });
 
       it('a scancel outside openbatch is reported as hostLost with the node name', async () => {
@@ -145,7 +203,12 @@ if (!slurmEnv) {
       });
 
       it('enforces the attempt timeout in the shim (TERM, grace, KILL) when nobody stops it', async () => {
-        const spec = { ...specs.make({ command: ['sh', '-c', 'trap "echo got-term" TERM; echo ready; while :; do sleep 0.1; done'] }), timeoutSeconds: 1 };
+        const spec = {
+          ...specs.make({
+            command: ['sh', '-c', 'trap "echo got-term" TERM; echo ready; while :; do sleep 0.1; done'],
+          }),
+          timeoutSeconds: 1,
+        };
         const h = (await ex.start(spec)) as SlurmAttemptHandle;
         const o = await events.waitForExit(spec.attemptKey, 30_000);
         // shim timeout = timeout + 5 s slack, then the 2 s grace: SIGKILL
@@ -168,13 +231,20 @@ if (!slurmEnv) {
         await first.close();
         // the restarted server knows only `spec`; the orphan is this service's and unclaimed
         const events2 = new RecordingEvents();
-        const second = createSlurmExecutor({ events: events2, dataDir: workRoot, killGraceMs: 2000 }, { ...bindingFor(env, t, workRoot) });
+        const second = createSlurmExecutor(
+          { events: events2, dataDir: workRoot, killGraceMs: 2000 },
+          { ...bindingFor(env, t, workRoot) },
+        );
         others.push(second);
         const sink2 = new MemoryLogSink();
         const probe = { ...specs.make({ command: ['true'] }), log: { group: 'g', stream: 's', sink: sink2 } };
         await second.start(probe);
         await second.recover([{ attemptKey: spec.attemptKey, handle }]);
-        await waitFor(() => ['CANCELLED', 'COMPLETING'].includes(jobState(env, oh.slurmJobId)), 10_000, 'the orphan to be cancelled');
+        await waitFor(
+          () => ['CANCELLED', 'COMPLETING'].includes(jobState(env, oh.slurmJobId)),
+          10_000,
+          'the orphan to be cancelled',
+        );
         const o = await events2.waitForExit(spec.attemptKey, 20_000);
         expect(o).toMatchObject({ kind: 'exited', exitCode: 4 });
         // output after the restart is not duplicated: "ready" came before, "done" after
@@ -194,14 +264,22 @@ if (!slurmEnv) {
       const pidFile = `${env.dir}/slurmd.pid`;
       try {
         await ex.start(spec);
-        await waitFor(() => sink.events(spec.log.group, spec.log.stream).some((e) => e.message === 'ready'), 15_000, 'ready');
+        await waitFor(
+          () => sink.events(spec.log.group, spec.log.stream).some((e) => e.message === 'ready'),
+          15_000,
+          'ready',
+        );
         const pid = Number(readFileSync(pidFile, 'utf8').trim());
         process.kill(pid, 'SIGKILL');
         const o = await events.waitForExit(spec.attemptKey, 90_000);
         expect(o).toMatchObject({ kind: 'hostLost', host: env.node });
       } finally {
         spawnSync('slurmd', ['-f', env.slurmConf], { env: { ...process.env, SLURM_CONF: env.slurmConf } });
-        await waitFor(() => /^(idle|mix|alloc)/.test(slurmCli(env, 'sinfo', ['-h', '-N', '-o', '%t']).trim()), 60_000, 'the node to come back');
+        await waitFor(
+          () => /^(idle|mix|alloc)/.test(slurmCli(env, 'sinfo', ['-h', '-N', '-o', '%t']).trim()),
+          60_000,
+          'the node to come back',
+        );
         await ex.close();
         for (const w of workRoots.splice(0)) await rm(w, { recursive: true, force: true });
       }

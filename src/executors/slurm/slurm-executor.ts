@@ -33,7 +33,13 @@ import type {
   ResourceAmounts,
 } from '../executor.js';
 import { CliSlurmClient } from './cli-slurm-client.js';
-import { buildJobScript, parseSlurmComment, slurmComment, slurmJobName, timeLimitMinutes } from './job-script.js';
+import {
+  buildJobScript,
+  parseSlurmComment,
+  slurmComment,
+  slurmJobName,
+  timeLimitMinutes,
+} from './job-script.js';
 import { JOB_SHIM } from './job-shim.js';
 import { RestSlurmClient } from './rest-slurm-client.js';
 import type { SlurmClient, SlurmConfigInfo, SlurmJobRecord } from './slurm-client.js';
@@ -159,7 +165,8 @@ class SlurmExecutor implements Executor {
     private readonly opts: SlurmExecutorOptions,
   ) {
     this.events = ctx.events;
-    this.serviceId = opts.serviceId ?? createHash('sha256').update(path.resolve(opts.workRoot)).digest('hex').slice(0, 10);
+    this.serviceId =
+      opts.serviceId ?? createHash('sha256').update(path.resolve(opts.workRoot)).digest('hex').slice(0, 10);
     this.tailTimer = setInterval(() => void this.tail(), opts.tailIntervalMs ?? 250);
     this.tailTimer.unref();
   }
@@ -311,12 +318,19 @@ class SlurmExecutor implements Executor {
     return handle;
   }
 
-  async stop(attemptKey: string, handle: AttemptHandle, opts: { graceMs: number; reason?: string }): Promise<void> {
+  async stop(
+    attemptKey: string,
+    handle: AttemptHandle,
+    opts: { graceMs: number; reason?: string },
+  ): Promise<void> {
     const a = this.attempts.get(attemptKey);
     const h = handle as Partial<SlurmAttemptHandle>;
     if (!a) {
       // not (or no longer) tracked: make sure Slurm forgets it
-      if (typeof h.slurmJobId === 'string') await this.binding(h.ce ?? '').client.cancel([h.slurmJobId]).catch(() => undefined);
+      if (typeof h.slurmJobId === 'string')
+        await this.binding(h.ce ?? '')
+          .client.cancel([h.slurmJobId])
+          .catch(() => undefined);
       return;
     }
     if (a.done || a.stop) return;
@@ -334,7 +348,9 @@ class SlurmExecutor implements Executor {
       if (a.done || this.closed || !a.stop) return;
       if (a.stop.phase === 'term') {
         a.stop.phase = 'kill';
-        void this.sendToShim(a, 'KILL').catch((e: unknown) => this.warn(`slurm: KILL ${id}: ${(e as Error).message}`));
+        void this.sendToShim(a, 'KILL').catch((e: unknown) =>
+          this.warn(`slurm: KILL ${id}: ${(e as Error).message}`),
+        );
         setTimeout(escalate, 5000).unref();
       } else if (a.stop.phase === 'kill') {
         a.stop.phase = 'cancel';
@@ -364,7 +380,11 @@ class SlurmExecutor implements Executor {
     for (const r of list) {
       const h = r.handle as Partial<SlurmAttemptHandle>;
       if (typeof h.slurmJobId !== 'string' || typeof h.dir !== 'string') {
-        this.events.onExit(r.attemptKey, { kind: 'hostLost', host: h.partition ?? 'slurm', reason: 'no Slurm job id in the handle' }, Date.now());
+        this.events.onExit(
+          r.attemptKey,
+          { kind: 'hostLost', host: h.partition ?? 'slurm', reason: 'no Slurm job id in the handle' },
+          Date.now(),
+        );
         continue;
       }
       const b = this.binding(h.ce ?? '');
@@ -416,8 +436,12 @@ class SlurmExecutor implements Executor {
         return c?.svc === this.serviceId && !claimed.has(j.id) && !isTerminal(j.state);
       });
       if (orphans.length > 0) {
-        this.warn(`slurm: cancelling ${orphans.length} unclaimed openbatch job(s): ${orphans.map((j) => j.id).join(' ')}`);
-        await b.client.cancel(orphans.map((j) => j.id)).catch((e: unknown) => this.warn(`slurm: scancel: ${(e as Error).message}`));
+        this.warn(
+          `slurm: cancelling ${orphans.length} unclaimed openbatch job(s): ${orphans.map((j) => j.id).join(' ')}`,
+        );
+        await b.client
+          .cancel(orphans.map((j) => j.id))
+          .catch((e: unknown) => this.warn(`slurm: scancel: ${(e as Error).message}`));
       }
     }
     for (const b of byBinding.keys()) this.ensurePoller(b);
@@ -469,7 +493,10 @@ class SlurmExecutor implements Executor {
         l.push(a.slurmJobId);
         byClient.set(a.binding.client, l);
       }
-      for (const [c, ids] of byClient) await c.cancel(ids).catch((e: unknown) => this.warn(`slurm: close: scancel: ${(e as Error).message}`));
+      for (const [c, ids] of byClient)
+        await c
+          .cancel(ids)
+          .catch((e: unknown) => this.warn(`slurm: close: scancel: ${(e as Error).message}`));
     }
     for (const b of this.bindings.values()) await b.polling?.catch(() => undefined);
     for (const b of this.bindings.values()) (b.client as Partial<RestSlurmClient>).close?.();
@@ -481,7 +508,9 @@ class SlurmExecutor implements Executor {
 
   private async poll(b: Binding): Promise<void> {
     if (b.polling || this.closed) return;
-    const mine = [...this.attempts.values()].filter((a) => a.binding === b && !a.done && a.slurmJobId !== undefined);
+    const mine = [...this.attempts.values()].filter(
+      (a) => a.binding === b && !a.done && a.slurmJobId !== undefined,
+    );
     if (mine.length === 0) return;
     b.polling = (async () => {
       let jobs: SlurmJobRecord[];
@@ -591,7 +620,11 @@ class SlurmExecutor implements Executor {
         for (const line of chunk.subarray(0, lastNl).toString('utf8').split('\n')) {
           const sp = line.indexOf(' ');
           const us = sp > 0 ? Number(line.slice(0, sp)) : NaN;
-          events.push({ timestamp: Number.isFinite(us) ? Math.floor(us / 1000) : Date.now(), message: sp > 0 ? line.slice(sp + 1) : line, seq: seq++ });
+          events.push({
+            timestamp: Number.isFinite(us) ? Math.floor(us / 1000) : Date.now(),
+            message: sp > 0 ? line.slice(sp + 1) : line,
+            seq: seq++,
+          });
         }
         a.offsets[which] += lastNl + 1;
         a.cursorDirty = true;
@@ -608,7 +641,9 @@ class SlurmExecutor implements Executor {
     a.sink.append(a.group, a.stream, out);
     if (a.cursorDirty) {
       a.cursorDirty = false;
-      await writeFile(path.join(a.dir, '.ob-cursor'), `${a.offsets.out} ${a.offsets.err}\n`).catch(() => undefined);
+      await writeFile(path.join(a.dir, '.ob-cursor'), `${a.offsets.out} ${a.offsets.err}\n`).catch(
+        () => undefined,
+      );
     }
   }
 

@@ -47,7 +47,17 @@ export function decodeWaitStatus(raw: number): { exitCode: number; signal?: numb
   return { exitCode: (raw >> 8) & 0xff };
 }
 
-const HOST_LOST_STATES = new Set(['NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'REQUEUED', 'REQUEUE_FED', 'REQUEUE_HOLD', 'REVOKED', 'SPECIAL_EXIT', 'RESIZING']);
+const HOST_LOST_STATES = new Set([
+  'NODE_FAIL',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'REQUEUED',
+  'REQUEUE_FED',
+  'REQUEUE_HOLD',
+  'REVOKED',
+  'SPECIAL_EXIT',
+  'RESIZING',
+]);
 
 export function isTerminal(state: string): boolean {
   return TERMINAL_STATES.has(state) || HOST_LOST_STATES.has(state);
@@ -80,7 +90,14 @@ export const OOM_VERDICT_WAIT_MS = 4000;
 
 function fromExitRecord(r: ShimExitRecord): Decision {
   if (r.failedToStart !== undefined) {
-    return { kind: 'done', outcome: { kind: 'failedToStart', reason: `CannotStartContainerError: ${r.failedToStart}`, exitCode: r.exitCode } };
+    return {
+      kind: 'done',
+      outcome: {
+        kind: 'failedToStart',
+        reason: `CannotStartContainerError: ${r.failedToStart}`,
+        exitCode: r.exitCode,
+      },
+    };
   }
   const outcome: ExitOutcome = { kind: 'exited', exitCode: r.exitCode };
   if (typeof r.signal === 'string' && r.signal !== '') outcome.signal = r.signal;
@@ -90,7 +107,10 @@ function fromExitRecord(r: ShimExitRecord): Decision {
 }
 
 function hostLost(input: OutcomeInput, reason: string): Decision {
-  return { kind: 'done', outcome: { kind: 'hostLost', host: input.slurm?.node || input.fallbackHost, reason } };
+  return {
+    kind: 'done',
+    outcome: { kind: 'hostLost', host: input.slurm?.node || input.fallbackHost, reason },
+  };
 }
 
 export function decideOutcome(input: OutcomeInput): Decision {
@@ -100,17 +120,32 @@ export function decideOutcome(input: OutcomeInput): Decision {
   const terminal = state === 'VANISHED' || isTerminal(state);
 
   if (rec?.failedToStart !== undefined) return fromExitRecord(rec);
-  if (HOST_LOST_STATES.has(state)) return hostLost(input, `Slurm job ${s?.id ?? ''} ended ${state}${s?.reason ? ` (${s.reason})` : ''}`);
-  if (state === 'CANCELLED' && !input.stopRequested) return hostLost(input, `Slurm job ${s?.id ?? ''} was cancelled outside openbatch`);
+  if (HOST_LOST_STATES.has(state))
+    return hostLost(input, `Slurm job ${s?.id ?? ''} ended ${state}${s?.reason ? ` (${s.reason})` : ''}`);
+  if (state === 'CANCELLED' && !input.stopRequested)
+    return hostLost(input, `Slurm job ${s?.id ?? ''} was cancelled outside openbatch`);
   if (state === 'OUT_OF_MEMORY') {
-    return { kind: 'done', outcome: { kind: 'oomKilled', exitCode: 137, ...(rec?.stoppedAt !== undefined ? { stoppedAt: rec.stoppedAt } : {}) } };
+    return {
+      kind: 'done',
+      outcome: {
+        kind: 'oomKilled',
+        exitCode: 137,
+        ...(rec?.stoppedAt !== undefined ? { stoppedAt: rec.stoppedAt } : {}),
+      },
+    };
   }
   if (rec) {
     // A payload SIGKILLed by nobody we know of: give Slurm a moment to say OUT_OF_MEMORY.
     // A TERM openbatch did not send (an admin's scancel) is only classified by Slurm's CANCELLED.
     const unexplainedKill = rec.exitCode === 137 && !rec.stopRequested && !rec.killed && !rec.timedOut;
     const foreignStop = rec.stopRequested === true;
-    if (!input.stopRequested && (unexplainedKill || foreignStop) && !terminal && input.exitRecordForMs < OOM_VERDICT_WAIT_MS) return { kind: 'wait' };
+    if (
+      !input.stopRequested &&
+      (unexplainedKill || foreignStop) &&
+      !terminal &&
+      input.exitRecordForMs < OOM_VERDICT_WAIT_MS
+    )
+      return { kind: 'wait' };
     return fromExitRecord(rec);
   }
   if (!terminal) return { kind: 'wait' };
@@ -118,7 +153,8 @@ export function decideOutcome(input: OutcomeInput): Decision {
     return { kind: 'done', outcome: { kind: 'exited', exitCode: 137, signal: 'SIGKILL' } };
   }
   if (input.terminalForMs < EXIT_RECORD_GRACE_MS) return { kind: 'wait' };
-  if (state === 'VANISHED') return hostLost(input, 'the Slurm job record vanished and the job left no exit record');
+  if (state === 'VANISHED')
+    return hostLost(input, 'the Slurm job record vanished and the job left no exit record');
   if (state === 'CANCELLED') {
     if (!input.started) return hostLost(input, 'cancelled before it started');
     return { kind: 'done', outcome: { kind: 'exited', exitCode: 137, signal: 'SIGKILL' } };
@@ -128,9 +164,16 @@ export function decideOutcome(input: OutcomeInput): Decision {
     const raw = s?.exitStatus;
     if (raw === undefined) return hostLost(input, 'Slurm reported FAILED without an exit status');
     const w = decodeWaitStatus(raw);
-    if (w.signal !== undefined) return { kind: 'done', outcome: { kind: 'exited', exitCode: w.exitCode, signal: signalName(w.signal) } };
+    if (w.signal !== undefined)
+      return {
+        kind: 'done',
+        outcome: { kind: 'exited', exitCode: w.exitCode, signal: signalName(w.signal) },
+      };
     if (!input.started && /launch/i.test(s?.reason ?? '')) {
-      return { kind: 'done', outcome: { kind: 'failedToStart', reason: 'CannotStartContainerError: Slurm launch failed' } };
+      return {
+        kind: 'done',
+        outcome: { kind: 'failedToStart', reason: 'CannotStartContainerError: Slurm launch failed' },
+      };
     }
     return { kind: 'done', outcome: { kind: 'exited', exitCode: w.exitCode } };
   }

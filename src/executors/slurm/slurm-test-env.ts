@@ -45,7 +45,11 @@ function load(): { env?: SlurmTestEnv; reason?: string } {
     cgroup: vars.OB_SLURM_CGROUP === '1',
   };
   try {
-    execFileSync('sinfo', ['-h', '-p', env.partition, '-o', '%a'], { env: { ...process.env, SLURM_CONF: env.slurmConf }, timeout: 10_000, stdio: 'pipe' });
+    execFileSync('sinfo', ['-h', '-p', env.partition, '-o', '%a'], {
+      env: { ...process.env, SLURM_CONF: env.slurmConf },
+      timeout: 10_000,
+      stdio: 'pipe',
+    });
   } catch (err) {
     return { reason: `localhost Slurm not answering (${(err as Error).message.split('\n')[0]})` };
   }
@@ -66,5 +70,9 @@ export async function freshWorkRoot(env: SlurmTestEnv, prefix: string): Promise<
 }
 
 export function slurmCli(env: SlurmTestEnv, cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { env: { ...process.env, SLURM_CONF: env.slurmConf }, encoding: 'utf8', timeout: 30_000 });
+  return execFileSync(cmd, args, {
+    env: { ...process.env, SLURM_CONF: env.slurmConf },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
 }

@@ -68,7 +68,9 @@ export async function migrateLogs(client: pg.ClientBase, schema: string): Promis
     await client.query(
       'CREATE TABLE IF NOT EXISTS log_schema_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
     );
-    const done = new Set((await client.query<{ id: number }>('SELECT id FROM log_schema_migrations')).rows.map((r) => r.id));
+    const done = new Set(
+      (await client.query<{ id: number }>('SELECT id FROM log_schema_migrations')).rows.map((r) => r.id),
+    );
     for (const m of PG_LOG_MIGRATIONS) {
       if (done.has(m.id)) continue;
       await client.query('BEGIN');

@@ -12,7 +12,11 @@ import type { JsonHandler } from '../../api/http-server.js';
 import { createLogsHandlers, toLogsWireError } from '../../api/logs/logs-api.js';
 import type { RequestContext } from '../../api/request-context.js';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
-import { createPostgresLogStore, type PostgresLogStore, type PostgresLogStoreOptions } from './postgres-log-store.js';
+import {
+  createPostgresLogStore,
+  type PostgresLogStore,
+  type PostgresLogStoreOptions,
+} from './postgres-log-store.js';
 
 const binaries = findPostgresBinaries();
 const required = Boolean(process.env.CI || process.env.OPENBATCH_REQUIRE_POSTGRES);
@@ -23,7 +27,12 @@ if (!binaries && required) {
 }
 
 const DAY = 86_400_000;
-const ctx: RequestContext = { region: 'eu-west-1', accountId: '111122223333', requestId: 'r-1', bodyBytes: 0 };
+const ctx: RequestContext = {
+  region: 'eu-west-1',
+  accountId: '111122223333',
+  requestId: 'r-1',
+  bodyBytes: 0,
+};
 const all = (): boolean => true;
 
 let server: RunningPostgres;
@@ -47,7 +56,10 @@ async function call<T = Record<string, unknown>>(op: string, input: Record<strin
   return (await h(input, ctx)) as T;
 }
 
-async function callError(op: string, input: Record<string, unknown>): Promise<{ status: number; type: string; message: string }> {
+async function callError(
+  op: string,
+  input: Record<string, unknown>,
+): Promise<{ status: number; type: string; message: string }> {
   try {
     await call(op, input);
   } catch (err) {
@@ -215,7 +227,11 @@ describe.skipIf(!binaries)('PostgresLogStore (real PostgreSQL)', () => {
         type: 'InvalidParameterException',
       });
       expect(
-        await callError('GetLogEvents', { logGroupName: '/aws/batch/job', logStreamName: 's', limit: 10_001 }),
+        await callError('GetLogEvents', {
+          logGroupName: '/aws/batch/job',
+          logStreamName: 's',
+          limit: 10_001,
+        }),
       ).toMatchObject({
         type: 'InvalidParameterException',
       });
@@ -292,7 +308,11 @@ describe.skipIf(!binaries)('PostgresLogStore (real PostgreSQL)', () => {
 
     it('append creates group and stream lazily; reads see buffered lines; counters are exact', async () => {
       store.append('/aws/batch/job', 'jd/default/abc', lines(3));
-      const evs = await store.readStream('/aws/batch/job', 'jd/default/abc', { direction: 'forward', limit: 10, maxBytes: 1 << 20 });
+      const evs = await store.readStream('/aws/batch/job', 'jd/default/abc', {
+        direction: 'forward',
+        limit: 10,
+        maxBytes: 1 << 20,
+      });
       expect(evs.map((e) => e.message)).toEqual(['line 0', 'line 1', 'line 2']);
       expect((await store.getGroup('/aws/batch/job'))?.storedBytes).toBe(18);
       expect(await store.getStream('/aws/batch/job', 'jd/default/abc')).toMatchObject({
@@ -301,7 +321,11 @@ describe.skipIf(!binaries)('PostgresLogStore (real PostgreSQL)', () => {
         lastIngestionTime: now,
         storedBytes: 18,
       });
-      const back = await store.readStream('/aws/batch/job', 'jd/default/abc', { direction: 'backward', limit: 2, maxBytes: 1 << 20 });
+      const back = await store.readStream('/aws/batch/job', 'jd/default/abc', {
+        direction: 'backward',
+        limit: 2,
+        maxBytes: 1 << 20,
+      });
       expect(back.map((e) => e.message)).toEqual(['line 1', 'line 2']);
     });
 
@@ -321,9 +345,18 @@ describe.skipIf(!binaries)('PostgresLogStore (real PostgreSQL)', () => {
         other.append('g', 'b', [{ timestamp: now + i, message: `b${i}` }]);
         await Promise.all([store.flush(), other.flush()]);
       }
-      const fromOther = await other.readStream('g', 'a', { direction: 'forward', limit: 100, maxBytes: 1 << 20 });
+      const fromOther = await other.readStream('g', 'a', {
+        direction: 'forward',
+        limit: 100,
+        maxBytes: 1 << 20,
+      });
       expect(fromOther.map((e) => e.message)).toEqual(['a0', 'a1', 'a2', 'a3', 'a4']);
-      const res = await store.filterEvents('g', { predicate: all, limit: 100, maxBytes: 1 << 20, scanBudget: 1000 });
+      const res = await store.filterEvents('g', {
+        predicate: all,
+        limit: 100,
+        maxBytes: 1 << 20,
+        scanBudget: 1000,
+      });
       expect(res.events).toHaveLength(10);
       const seqs = res.events.map((e) => e.seq);
       expect(new Set(seqs).size).toBe(10);
@@ -342,7 +375,11 @@ describe.skipIf(!binaries)('PostgresLogStore (real PostgreSQL)', () => {
       await store.deleteGroup('g');
       expect(await store.getGroup('g')).toBeUndefined();
       store.append('g', 's', lines(1));
-      expect((await store.readStream('g', 's', { direction: 'forward', limit: 10, maxBytes: 1 << 20 })).map((e) => e.message)).toEqual(['line 0']);
+      expect(
+        (await store.readStream('g', 's', { direction: 'forward', limit: 10, maxBytes: 1 << 20 })).map(
+          (e) => e.message,
+        ),
+      ).toEqual(['line 0']);
     });
 
     it('lists streams by name and by last event time, with keyset paging', async () => {
@@ -352,7 +389,12 @@ describe.skipIf(!binaries)('PostgresLogStore (real PostgreSQL)', () => {
       await store.flush();
       const byName = await store.listStreams('g', { orderBy: 'LogStreamName', descending: false, limit: 2 });
       expect(byName.map((s) => s.name)).toEqual(['a', 'b']);
-      const next = await store.listStreams('g', { orderBy: 'LogStreamName', descending: false, limit: 2, after: { name: 'b', lastEventTimestamp: 0 } });
+      const next = await store.listStreams('g', {
+        orderBy: 'LogStreamName',
+        descending: false,
+        limit: 2,
+        after: { name: 'b', lastEventTimestamp: 0 },
+      });
       expect(next.map((s) => s.name)).toEqual(['c']);
       const byTime = await store.listStreams('g', { orderBy: 'LastEventTime', descending: true, limit: 10 });
       expect(byTime.map((s) => s.name)).toEqual(['a', 'b', 'c']);
@@ -367,8 +409,12 @@ describe.skipIf(!binaries)('PostgresLogStore (real PostgreSQL)', () => {
       expect(r.deletedEvents).toBe(10);
       expect(r.deletedBytes).toBe(60);
       expect((await store.getGroup('g'))?.storedBytes).toBe(18);
-      expect(await store.readStream('g', 'old', { direction: 'forward', limit: 10, maxBytes: 1 << 20 })).toEqual([]);
-      expect(await store.readStream('g', 'new', { direction: 'forward', limit: 10, maxBytes: 1 << 20 })).toHaveLength(3);
+      expect(
+        await store.readStream('g', 'old', { direction: 'forward', limit: 10, maxBytes: 1 << 20 }),
+      ).toEqual([]);
+      expect(
+        await store.readStream('g', 'new', { direction: 'forward', limit: 10, maxBytes: 1 << 20 }),
+      ).toHaveLength(3);
       expect((await store.deleteExpired(now)).deletedEvents).toBe(0);
     });
 

@@ -164,7 +164,8 @@ export class PostgresLogStore implements LogStore {
 
   constructor(opts: PostgresLogStoreOptions) {
     this.schema = opts.schema ?? 'public';
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.schema)) throw new Error(`invalid schema name ${JSON.stringify(this.schema)}`);
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.schema))
+      throw new Error(`invalid schema name ${JSON.stringify(this.schema)}`);
     this.now = opts.now ?? Date.now;
     this.flushIntervalMs = opts.flushIntervalMs ?? 50;
     this.maxBufferedEvents = opts.maxBufferedEvents ?? 20_000;
@@ -175,7 +176,11 @@ export class PostgresLogStore implements LogStore {
       connectionString: opts.url,
       max: opts.poolSize ?? 4,
       application_name: 'openbatch-logs',
-      options: [`-c search_path=${this.schema}`, '-c statement_timeout=60000', '-c idle_in_transaction_session_timeout=60000'].join(' '),
+      options: [
+        `-c search_path=${this.schema}`,
+        '-c statement_timeout=60000',
+        '-c idle_in_transaction_session_timeout=60000',
+      ].join(' '),
       types: typeParsers(),
       keepAlive: true,
       idleTimeoutMillis: 30_000,
@@ -220,9 +225,20 @@ export class PostgresLogStore implements LogStore {
   // ------------------------------------------------------------------------------------------
   // LogSink
 
-  append(group: string, stream: string, events: readonly LogEventInput[], opts?: { createGroup?: boolean }): void {
+  append(
+    group: string,
+    stream: string,
+    events: readonly LogEventInput[],
+    opts?: { createGroup?: boolean },
+  ): void {
     if (this.closed || events.length === 0) return;
-    this.pending.push({ group, stream, createGroup: opts?.createGroup ?? true, events, ingestionTime: this.now() });
+    this.pending.push({
+      group,
+      stream,
+      createGroup: opts?.createGroup ?? true,
+      events,
+      ingestionTime: this.now(),
+    });
     this.pendingEvents += events.length;
     for (const e of events) this.pendingBytes += e.message.length + EVENT_OVERHEAD;
     if (this.pendingEvents >= this.maxBufferedEvents || this.pendingBytes >= this.maxBufferedBytes) {
@@ -272,17 +288,27 @@ export class PostgresLogStore implements LogStore {
         }
         let w = writes.get(id.streamId);
         if (!w) writes.set(id.streamId, (w = { ...id, events: [] }));
-        for (const e of p.events) w.events.push({ ts: Math.trunc(e.timestamp), ingestion: p.ingestionTime, message: e.message });
+        for (const e of p.events)
+          w.events.push({ ts: Math.trunc(e.timestamp), ingestion: p.ingestionTime, message: e.message });
       }
       await this.insertEvents(c, [...writes.values()]);
     });
     for (const g of dropped) {
-      this.onError(new NotFoundError('logGroup', g, `${LOG_GROUP_NOT_FOUND} (${g}); output dropped because awslogs-create-group is false`));
+      this.onError(
+        new NotFoundError(
+          'logGroup',
+          g,
+          `${LOG_GROUP_NOT_FOUND} (${g}); output dropped because awslogs-create-group is false`,
+        ),
+      );
     }
   }
 
   /** Group and stream ids for the appends of a batch; creates groups (when allowed) and streams. */
-  private async resolveStreams(c: pg.ClientBase, batch: readonly PendingAppend[]): Promise<Map<string, { groupId: number; streamId: number }>> {
+  private async resolveStreams(
+    c: pg.ClientBase,
+    batch: readonly PendingAppend[],
+  ): Promise<Map<string, { groupId: number; streamId: number }>> {
     const wanted = new Map<string, { group: string; stream: string; create: boolean }>();
     for (const p of batch) {
       const k = `${p.group}\u0000${p.stream}`;
@@ -291,7 +317,9 @@ export class PostgresLogStore implements LogStore {
       else wanted.set(k, { group: p.group, stream: p.stream, create: p.createGroup });
     }
     const list = [...wanted.values()];
-    const lookup = async (): Promise<{ gname: string; sname: string; gid: number | null; sid: number | null }[]> =>
+    const lookup = async (): Promise<
+      { gname: string; sname: string; gid: number | null; sid: number | null }[]
+    > =>
       (
         await c.query<{ gname: string; sname: string; gid: number | null; sid: number | null }>(
           `SELECT x.gname, x.sname, g.id AS gid, s.id AS sid
@@ -303,8 +331,16 @@ export class PostgresLogStore implements LogStore {
       ).rows;
     let rows = await lookup();
     const now = batch[0]?.ingestionTime ?? this.now();
-    const missingGroups = [...new Set(rows.filter((r) => r.gid === null && wanted.get(`${r.gname}\u0000${r.sname}`)!.create).map((r) => r.gname))].sort();
-    const missingStreams = rows.filter((r) => r.sid === null && (r.gid !== null || missingGroups.includes(r.gname)));
+    const missingGroups = [
+      ...new Set(
+        rows
+          .filter((r) => r.gid === null && wanted.get(`${r.gname}\u0000${r.sname}`)!.create)
+          .map((r) => r.gname),
+      ),
+    ].sort();
+    const missingStreams = rows.filter(
+      (r) => r.sid === null && (r.gid !== null || missingGroups.includes(r.gname)),
+    );
     if (missingGroups.length > 0) {
       await c.query(
         `INSERT INTO log_groups (name, creation_time) SELECT n, $2 FROM unnest($1::text[]) AS n ORDER BY n ON CONFLICT (name) DO NOTHING`,
@@ -322,7 +358,9 @@ export class PostgresLogStore implements LogStore {
       rows = await lookup();
     } else if (missingGroups.length > 0) rows = await lookup();
     const out = new Map<string, { groupId: number; streamId: number }>();
-    for (const r of rows) if (r.gid !== null && r.sid !== null) out.set(`${r.gname}\u0000${r.sname}`, { groupId: r.gid, streamId: r.sid });
+    for (const r of rows)
+      if (r.gid !== null && r.sid !== null)
+        out.set(`${r.gname}\u0000${r.sname}`, { groupId: r.gid, streamId: r.sid });
     return out;
   }
 
@@ -331,13 +369,23 @@ export class PostgresLogStore implements LogStore {
     const total = writes.reduce((n, w) => n + w.events.length, 0);
     if (total === 0) return 0;
     const seqs = (
-      await c.query<{ s: number }>(`SELECT nextval('log_event_seq') AS s FROM generate_series(1, $1::int)`, [total])
+      await c.query<{ s: number }>(`SELECT nextval('log_event_seq') AS s FROM generate_series(1, $1::int)`, [
+        total,
+      ])
     ).rows
       .map((r) => r.s)
       .sort((a, b) => a - b);
     let i = 0;
     const cols: [number[], number[], number[], number[], string[]] = [[], [], [], [], []];
-    const stats: { id: number; gid: number; min: number; max: number; ing: number; bytes: number; last: number }[] = [];
+    const stats: {
+      id: number;
+      gid: number;
+      min: number;
+      max: number;
+      ing: number;
+      bytes: number;
+      last: number;
+    }[] = [];
     const flushCols = async (): Promise<void> => {
       if (cols[0].length === 0) return;
       await c.query(
@@ -377,7 +425,14 @@ export class PostgresLogStore implements LogStore {
          FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[]) AS v(id, mn, mx, ing, b, last)
          WHERE s.id = v.id
          RETURNING s.id, s.group_id, s.stored_bytes`,
-        [stats.map((s) => s.id), stats.map((s) => s.min), stats.map((s) => s.max), stats.map((s) => s.ing), stats.map((s) => s.bytes), stats.map((s) => s.last)],
+        [
+          stats.map((s) => s.id),
+          stats.map((s) => s.min),
+          stats.map((s) => s.max),
+          stats.map((s) => s.ing),
+          stats.map((s) => s.bytes),
+          stats.map((s) => s.last),
+        ],
       )
     ).rows;
     const byGroup = new Map<number, number>();
@@ -391,13 +446,19 @@ export class PostgresLogStore implements LogStore {
       );
     }
     for (const u of updated) {
-      if (u.stored_bytes > this.maxStreamBytes) await this.trimStream(c, u.id, u.group_id, u.stored_bytes - Math.floor(this.maxStreamBytes * 0.9));
+      if (u.stored_bytes > this.maxStreamBytes)
+        await this.trimStream(c, u.id, u.group_id, u.stored_bytes - Math.floor(this.maxStreamBytes * 0.9));
     }
     return stats[stats.length - 1]!.last;
   }
 
   /** Delete the oldest events of a stream until at least `bytesToFree` message bytes are gone. */
-  private async trimStream(c: pg.ClientBase, streamId: number, groupId: number, bytesToFree: number): Promise<void> {
+  private async trimStream(
+    c: pg.ClientBase,
+    streamId: number,
+    groupId: number,
+    bytesToFree: number,
+  ): Promise<void> {
     const cut = (
       await c.query<{ ts: number; seq: number }>(
         `SELECT ts, seq FROM (SELECT ts, seq, sum(octet_length(message)) OVER (ORDER BY ts, seq) AS cum FROM log_events WHERE stream_id = $1) c
@@ -409,7 +470,14 @@ export class PostgresLogStore implements LogStore {
     await this.deleteUpTo(c, streamId, groupId, cut.ts, cut.seq);
   }
 
-  private async deleteUpTo(c: pg.ClientBase, streamId: number, groupId: number, ts: number, seq: number, limit?: number): Promise<{ n: number; bytes: number }> {
+  private async deleteUpTo(
+    c: pg.ClientBase,
+    streamId: number,
+    groupId: number,
+    ts: number,
+    seq: number,
+    limit?: number,
+  ): Promise<{ n: number; bytes: number }> {
     const r = (
       await c.query<{ n: number; b: number }>(
         `WITH d AS (
@@ -435,7 +503,10 @@ export class PostgresLogStore implements LogStore {
   // ------------------------------------------------------------------------------------------
   // Groups
 
-  private async groupRow(name: string, c: pg.ClientBase | pg.Pool = this.pool): Promise<GroupRow | undefined> {
+  private async groupRow(
+    name: string,
+    c: pg.ClientBase | pg.Pool = this.pool,
+  ): Promise<GroupRow | undefined> {
     return (await c.query<GroupRow>('SELECT * FROM log_groups WHERE name = $1', [name])).rows[0];
   }
 
@@ -445,9 +516,15 @@ export class PostgresLogStore implements LogStore {
     return g;
   }
 
-  private async requireStream(group: string, stream: string, c: pg.ClientBase | pg.Pool = this.pool): Promise<{ g: GroupRow; s: StreamRow }> {
+  private async requireStream(
+    group: string,
+    stream: string,
+    c: pg.ClientBase | pg.Pool = this.pool,
+  ): Promise<{ g: GroupRow; s: StreamRow }> {
     const g = await this.requireGroup(group, c);
-    const s = (await c.query<StreamRow>('SELECT * FROM log_streams WHERE group_id = $1 AND name = $2', [g.id, stream])).rows[0];
+    const s = (
+      await c.query<StreamRow>('SELECT * FROM log_streams WHERE group_id = $1 AND name = $2', [g.id, stream])
+    ).rows[0];
     if (!s) throw new NotFoundError('logStream', stream, LOG_STREAM_NOT_FOUND);
     return { g, s };
   }
@@ -456,7 +533,10 @@ export class PostgresLogStore implements LogStore {
     await this.flush();
     if (await this.groupRow(group)) return true;
     if (!create) return false;
-    await this.pool.query('INSERT INTO log_groups (name, creation_time) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [group, this.now()]);
+    await this.pool.query(
+      'INSERT INTO log_groups (name, creation_time) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING',
+      [group, this.now()],
+    );
     return true;
   }
 
@@ -481,9 +561,13 @@ export class PostgresLogStore implements LogStore {
   async deleteGroup(name: string): Promise<void> {
     await this.flush();
     await this.tx(async (c) => {
-      const g = (await c.query<GroupRow>('SELECT * FROM log_groups WHERE name = $1 FOR UPDATE', [name])).rows[0];
+      const g = (await c.query<GroupRow>('SELECT * FROM log_groups WHERE name = $1 FOR UPDATE', [name]))
+        .rows[0];
       if (!g) throw new NotFoundError('logGroup', name, LOG_GROUP_NOT_FOUND);
-      await c.query('DELETE FROM log_events WHERE stream_id IN (SELECT id FROM log_streams WHERE group_id = $1)', [g.id]);
+      await c.query(
+        'DELETE FROM log_events WHERE stream_id IN (SELECT id FROM log_streams WHERE group_id = $1)',
+        [g.id],
+      );
       await c.query('DELETE FROM log_streams WHERE group_id = $1', [g.id]);
       await c.query('DELETE FROM log_groups WHERE id = $1', [g.id]);
     });
@@ -517,14 +601,22 @@ export class PostgresLogStore implements LogStore {
 
   async setRetention(name: string, days: number | undefined): Promise<void> {
     await this.flush();
-    const res = await this.pool.query('UPDATE log_groups SET retention_days = $2 WHERE name = $1', [name, days ?? null]);
+    const res = await this.pool.query('UPDATE log_groups SET retention_days = $2 WHERE name = $1', [
+      name,
+      days ?? null,
+    ]);
     if (res.rowCount !== 1) throw new NotFoundError('logGroup', name, LOG_GROUP_NOT_FOUND);
   }
 
-  async updateTags(name: string, set: Record<string, string>, remove: readonly string[]): Promise<Record<string, string>> {
+  async updateTags(
+    name: string,
+    set: Record<string, string>,
+    remove: readonly string[],
+  ): Promise<Record<string, string>> {
     await this.flush();
     return this.tx(async (c) => {
-      const g = (await c.query<GroupRow>('SELECT * FROM log_groups WHERE name = $1 FOR UPDATE', [name])).rows[0];
+      const g = (await c.query<GroupRow>('SELECT * FROM log_groups WHERE name = $1 FOR UPDATE', [name]))
+        .rows[0];
       if (!g) throw new NotFoundError('logGroup', name, LOG_GROUP_NOT_FOUND);
       const tags = { ...(JSON.parse(g.tags) as Record<string, string>), ...set };
       for (const k of remove) delete tags[k];
@@ -551,11 +643,19 @@ export class PostgresLogStore implements LogStore {
     await this.flush();
     await this.tx(async (c) => {
       const g = await this.requireGroup(group, c);
-      const s = (await c.query<StreamRow>('SELECT * FROM log_streams WHERE group_id = $1 AND name = $2 FOR UPDATE', [g.id, stream])).rows[0];
+      const s = (
+        await c.query<StreamRow>('SELECT * FROM log_streams WHERE group_id = $1 AND name = $2 FOR UPDATE', [
+          g.id,
+          stream,
+        ])
+      ).rows[0];
       if (!s) throw new NotFoundError('logStream', stream, LOG_STREAM_NOT_FOUND);
       await c.query('DELETE FROM log_events WHERE stream_id = $1', [s.id]);
       await c.query('DELETE FROM log_streams WHERE id = $1', [s.id]);
-      await c.query('UPDATE log_groups SET stored_bytes = stored_bytes - $2 WHERE id = $1', [g.id, s.stored_bytes]);
+      await c.query('UPDATE log_groups SET stored_bytes = stored_bytes - $2 WHERE id = $1', [
+        g.id,
+        s.stored_bytes,
+      ]);
     });
   }
 
@@ -582,7 +682,10 @@ export class PostgresLogStore implements LogStore {
     const dir = q.descending ? 'DESC' : 'ASC';
     let order: string;
     if (q.orderBy === 'LastEventTime') {
-      if (q.after) where.push(`(coalesce(last_ts, -1), name) ${cmp} (${p(q.after.lastEventTimestamp)}::int8, ${p(q.after.name)}::text)`);
+      if (q.after)
+        where.push(
+          `(coalesce(last_ts, -1), name) ${cmp} (${p(q.after.lastEventTimestamp)}::int8, ${p(q.after.name)}::text)`,
+        );
       order = `coalesce(last_ts, -1) ${dir}, name ${dir}`;
     } else {
       if (q.after) where.push(`name ${cmp} ${p(q.after.name)}`);
@@ -595,13 +698,26 @@ export class PostgresLogStore implements LogStore {
   // ------------------------------------------------------------------------------------------
   // Events
 
-  async putEvents(group: string, stream: string, events: readonly LogEventInput[], ingestionTime: number): Promise<PutEventsResult> {
+  async putEvents(
+    group: string,
+    stream: string,
+    events: readonly LogEventInput[],
+    ingestionTime: number,
+  ): Promise<PutEventsResult> {
     await this.flush();
     return this.tx(async (c) => {
       const { g, s } = await this.requireStream(group, stream, c);
       if (events.length === 0) return { lastSeq: s.last_seq };
       const lastSeq = await this.insertEvents(c, [
-        { groupId: g.id, streamId: s.id, events: events.map((e) => ({ ts: Math.trunc(e.timestamp), ingestion: ingestionTime, message: e.message })) },
+        {
+          groupId: g.id,
+          streamId: s.id,
+          events: events.map((e) => ({
+            ts: Math.trunc(e.timestamp),
+            ingestion: ingestionTime,
+            message: e.message,
+          })),
+        },
       ]);
       return { lastSeq };
     });
@@ -654,7 +770,9 @@ export class PostgresLogStore implements LogStore {
     let lower: EventCursor = { ts: q.startTime ?? MIN_TS, seq: -1 };
     if (q.after && cmpCursor(q.after, lower) > 0) lower = q.after;
     const upper: EventCursor = { ts: q.endTime ?? MAX_TS - 1, seq: MAX_TS };
-    const streams = (await this.pool.query<StreamRow>('SELECT * FROM log_streams WHERE group_id = $1', [g.id])).rows.filter(
+    const streams = (
+      await this.pool.query<StreamRow>('SELECT * FROM log_streams WHERE group_id = $1', [g.id])
+    ).rows.filter(
       (s) =>
         (!names || names.has(s.name)) &&
         (q.streamNamePrefix === undefined || s.name.startsWith(q.streamNamePrefix)) &&
@@ -684,7 +802,13 @@ export class PostgresLogStore implements LogStore {
           const size = Buffer.byteLength(r.message, 'utf8') + EVENT_OVERHEAD;
           if (bytes + size > q.maxBytes && events.length > 0) return { events, resumeAfter: last! };
           bytes += size;
-          events.push({ seq: r.seq, timestamp: r.ts, ingestionTime: r.ingestion_time, message: r.message, streamName: nameOf.get(r.stream_id!)! });
+          events.push({
+            seq: r.seq,
+            timestamp: r.ts,
+            ingestionTime: r.ingestion_time,
+            message: r.message,
+            streamName: nameOf.get(r.stream_id!)!,
+          });
         }
         scanned++;
         last = { ts: r.ts, seq: r.seq };
@@ -702,10 +826,19 @@ export class PostgresLogStore implements LogStore {
     await this.flush();
     let deletedEvents = 0;
     let deletedBytes = 0;
-    const groups = (await this.pool.query<{ id: number; retention_days: number }>('SELECT id, retention_days FROM log_groups WHERE retention_days IS NOT NULL')).rows;
+    const groups = (
+      await this.pool.query<{ id: number; retention_days: number }>(
+        'SELECT id, retention_days FROM log_groups WHERE retention_days IS NOT NULL',
+      )
+    ).rows;
     for (const grp of groups) {
       const cutoff = now - grp.retention_days * DAY_MS;
-      const streams = (await this.pool.query<{ id: number }>('SELECT id FROM log_streams WHERE group_id = $1 AND first_ts < $2', [grp.id, cutoff])).rows;
+      const streams = (
+        await this.pool.query<{ id: number }>(
+          'SELECT id FROM log_streams WHERE group_id = $1 AND first_ts < $2',
+          [grp.id, cutoff],
+        )
+      ).rows;
       for (const s of streams) {
         for (;;) {
           const r = await this.tx((c) => this.deleteUpTo(c, s.id, grp.id, cutoff - 1, MAX_TS, DELETE_CHUNK));

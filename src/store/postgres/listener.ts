@@ -33,14 +33,19 @@ export class NotificationListener {
       const s = this.handlers.get(channel);
       if (!s?.delete(handler) || s.size > 0) return;
       this.handlers.delete(channel);
-      if (this.client && !this.closed) await this.client.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
+      if (this.client && !this.closed)
+        await this.client.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
     };
   }
 
   private connect(): Promise<pg.Client> {
     if (this.client) return Promise.resolve(this.client);
     this.connecting ??= (async () => {
-      const c = new pg.Client({ connectionString: this.url, application_name: 'openbatch-listener', keepAlive: true });
+      const c = new pg.Client({
+        connectionString: this.url,
+        application_name: 'openbatch-listener',
+        keepAlive: true,
+      });
       c.on('notification', (m) => {
         for (const h of this.handlers.get(m.channel) ?? []) h(m.payload ?? '');
       });

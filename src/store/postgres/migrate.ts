@@ -15,7 +15,11 @@ import type { Migration } from './migrations.js';
 
 export class SchemaTooNewError extends Error {}
 
-export async function migrate(client: pg.ClientBase, schema: string, migrations: readonly Migration[]): Promise<number[]> {
+export async function migrate(
+  client: pg.ClientBase,
+  schema: string,
+  migrations: readonly Migration[],
+): Promise<number[]> {
   const applied: number[] = [];
   await client.query("SET statement_timeout = '10min'");
   await client.query('SELECT pg_advisory_lock(hashtext($1))', [`openbatch:migrate:${schema}`]);
@@ -27,7 +31,11 @@ export async function migrate(client: pg.ClientBase, schema: string, migrations:
          id integer PRIMARY KEY, name text NOT NULL, breaking boolean NOT NULL DEFAULT false,
          applied_at timestamptz NOT NULL DEFAULT now())`,
     );
-    const rows = (await client.query<{ id: number; name: string; breaking: boolean }>('SELECT id, name, breaking FROM schema_migrations')).rows;
+    const rows = (
+      await client.query<{ id: number; name: string; breaking: boolean }>(
+        'SELECT id, name, breaking FROM schema_migrations',
+      )
+    ).rows;
     const known = new Set(migrations.map((m) => m.id));
     const unknownBreaking = rows.filter((r) => !known.has(r.id) && r.breaking);
     if (unknownBreaking.length > 0) {

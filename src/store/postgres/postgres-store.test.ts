@@ -23,7 +23,9 @@ const required = Boolean(process.env.CI || process.env.OPENBATCH_REQUIRE_POSTGRE
 
 if (!binaries && required) {
   it('PostgreSQL binaries are available (required in CI)', () => {
-    expect.fail('initdb/pg_ctl not found on PATH or in /usr/lib/postgresql/*/bin; run .ci/services-postgres.sh');
+    expect.fail(
+      'initdb/pg_ctl not found on PATH or in /usr/lib/postgresql/*/bin; run .ci/services-postgres.sh',
+    );
   });
 }
 
@@ -66,7 +68,9 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
     /** N independent stores (each its own pool, like N nodes) on one fresh schema. */
     async function nodes(n: number): Promise<{ stores: PostgresStore[]; close: () => Promise<void> }> {
       const schema = freshSchema();
-      const stores = await Promise.all(Array.from({ length: n }, () => createPostgresStore({ url: server.url, schema, poolSize: 4 })));
+      const stores = await Promise.all(
+        Array.from({ length: n }, () => createPostgresStore({ url: server.url, schema, poolSize: 4 })),
+      );
       return {
         stores,
         close: async () => {
@@ -79,7 +83,12 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
     it('is a cluster store with the multi-writer capabilities', async () => {
       const { stores, close } = await nodes(1);
       try {
-        expect(stores[0]!.capabilities).toEqual({ skipLocked: true, listenNotify: true, transactionalDdl: true, multipleWriters: true });
+        expect(stores[0]!.capabilities).toEqual({
+          skipLocked: true,
+          listenNotify: true,
+          transactionalDdl: true,
+          multipleWriters: true,
+        });
         expect(isClusterStore(stores[0]!)).toBe(true);
         const dbNow = await stores[0]!.now();
         expect(Math.abs(dbNow - Date.now())).toBeLessThan(5_000);
@@ -130,7 +139,9 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
 
     it('six nodes starting at once migrate the schema exactly once', async () => {
       const schema = freshSchema();
-      const stores = await Promise.all(Array.from({ length: 6 }, () => createPostgresStore({ url: server.url, schema, poolSize: 2 })));
+      const stores = await Promise.all(
+        Array.from({ length: 6 }, () => createPostgresStore({ url: server.url, schema, poolSize: 2 })),
+      );
       try {
         const { rows } = await admin.query<{ id: number; n: string }>(
           `SELECT id, count(*) AS n FROM ${schema}.schema_migrations GROUP BY id ORDER BY id`,
@@ -152,8 +163,12 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
       const store = await createPostgresStore({ url: server.url, schema });
       await store.close();
       try {
-        await admin.query(`INSERT INTO ${schema}.schema_migrations (id, name, breaking) VALUES (9999, 'future', true)`);
-        await expect(createPostgresStore({ url: server.url, schema })).rejects.toBeInstanceOf(SchemaTooNewError);
+        await admin.query(
+          `INSERT INTO ${schema}.schema_migrations (id, name, breaking) VALUES (9999, 'future', true)`,
+        );
+        await expect(createPostgresStore({ url: server.url, schema })).rejects.toBeInstanceOf(
+          SchemaTooNewError,
+        );
         await admin.query(`UPDATE ${schema}.schema_migrations SET breaking = false WHERE id = 9999`);
         const ok = await createPostgresStore({ url: server.url, schema });
         await ok.close();
@@ -170,7 +185,8 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
             stores.map((s, i) => s.putResource('job-queue', `q${round}`, `arn:q${round}`, { by: i }, null)),
           );
           expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-          for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConflictError);
+          for (const r of results)
+            if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConflictError);
         }
         expect(await stores[2]!.countResources('job-queue')).toBe(10);
       } finally {
@@ -186,14 +202,22 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
         for (let v = 1; v <= 10; v++) {
           const results = await Promise.allSettled(
             stores.map((s, n) =>
-              s.updateJobs(ids.map((id) => ({ row: makeJobRow(id, { status: `N${n}`, version: v + 1 }), expectedVersion: v }))),
+              s.updateJobs(
+                ids.map((id) => ({
+                  row: makeJobRow(id, { status: `N${n}`, version: v + 1 }),
+                  expectedVersion: v,
+                })),
+              ),
             ),
           );
           const winners = results.flatMap((r, n) => (r.status === 'fulfilled' ? [n] : []));
           expect(winners).toHaveLength(1);
-          for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(VersionConflictError);
+          for (const r of results)
+            if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(VersionConflictError);
           const rows = await stores[3]!.getJobs(ids);
-          expect(new Set(rows.map((r) => `${r.status}@${r.version}`))).toEqual(new Set([`N${winners[0]}@${v + 1}`]));
+          expect(new Set(rows.map((r) => `${r.status}@${r.version}`))).toEqual(
+            new Set([`N${winners[0]}@${v + 1}`]),
+          );
         }
       } finally {
         await close();
@@ -207,7 +231,14 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
         let version = 1;
         for (let round = 0; round < 20; round++) {
           const results = await Promise.allSettled(
-            stores.map((s, n) => s.updateJobs([{ row: makeJobRow('solo', { status: `N${n}`, version: version + 1 }), expectedVersion: version }])),
+            stores.map((s, n) =>
+              s.updateJobs([
+                {
+                  row: makeJobRow('solo', { status: `N${n}`, version: version + 1 }),
+                  expectedVersion: version,
+                },
+              ]),
+            ),
           );
           expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
           version++;
@@ -221,7 +252,11 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
     it('racing nextRevision from four nodes: every revision handed out exactly once', async () => {
       const { stores, close } = await nodes(4);
       try {
-        const got = (await Promise.all(stores.map((s) => Promise.all(Array.from({ length: 25 }, () => s.nextRevision('jd')))))).flat();
+        const got = (
+          await Promise.all(
+            stores.map((s) => Promise.all(Array.from({ length: 25 }, () => s.nextRevision('jd')))),
+          )
+        ).flat();
         expect([...got].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
       } finally {
         await close();
@@ -231,25 +266,39 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
     it('racing lease acquisition from four nodes: exactly one leader per term, failover after expiry', async () => {
       const { stores, close } = await nodes(4);
       try {
-        const results = await Promise.all(stores.map((s, i) => s.tryAcquireLease('scheduler', `node-${i}`, 300)));
+        const results = await Promise.all(
+          stores.map((s, i) => s.tryAcquireLease('scheduler', `node-${i}`, 300)),
+        );
         const leaders = results.flatMap((r, i) => (r ? [{ i, lease: r }] : []));
         expect(leaders).toHaveLength(1);
         const first = leaders[0]!;
         // while live, nobody else gets it, and renewals by the leader work
-        expect(await stores[first.i]!.renewLease('scheduler', `node-${first.i}`, first.lease.term, 300)).toBe(true);
+        expect(await stores[first.i]!.renewLease('scheduler', `node-${first.i}`, first.lease.term, 300)).toBe(
+          true,
+        );
         await sleep(600);
         // expired: the others race; exactly one wins with a new term; the old leader's term is dead
         const others = stores.map((s, i) => ({ s, i })).filter((x) => x.i !== first.i);
-        const second = await Promise.all(others.map(({ s, i }) => s.tryAcquireLease('scheduler', `node-${i}`, 10_000)));
+        const second = await Promise.all(
+          others.map(({ s, i }) => s.tryAcquireLease('scheduler', `node-${i}`, 10_000)),
+        );
         const newLeaders = second.filter((r) => r !== undefined);
         expect(newLeaders).toHaveLength(1);
         expect(newLeaders[0]!.term).not.toBe(first.lease.term);
-        expect(await stores[first.i]!.renewLease('scheduler', `node-${first.i}`, first.lease.term, 10_000)).toBe(false);
+        expect(
+          await stores[first.i]!.renewLease('scheduler', `node-${first.i}`, first.lease.term, 10_000),
+        ).toBe(false);
         // graceful resignation hands over immediately
         const holder = Number(newLeaders[0]!.holder.slice('node-'.length));
-        expect(await stores[holder]!.releaseLease('scheduler', `node-${holder}`, first.lease.term)).toBe(false);
-        expect(await stores[holder]!.releaseLease('scheduler', `node-${holder}`, newLeaders[0]!.term)).toBe(true);
-        expect((await stores[first.i]!.tryAcquireLease('scheduler', `node-${first.i}`, 10_000))?.holder).toBe(`node-${first.i}`);
+        expect(await stores[holder]!.releaseLease('scheduler', `node-${holder}`, first.lease.term)).toBe(
+          false,
+        );
+        expect(await stores[holder]!.releaseLease('scheduler', `node-${holder}`, newLeaders[0]!.term)).toBe(
+          true,
+        );
+        expect((await stores[first.i]!.tryAcquireLease('scheduler', `node-${first.i}`, 10_000))?.holder).toBe(
+          `node-${first.i}`,
+        );
       } finally {
         await close();
       }
@@ -262,7 +311,10 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
         await a.insertJobs([makeJobRow('j1'), makeJobRow('j2')]);
         const lease = (await a.tryAcquireLease('scheduler', 'node-a', 300))!;
         const fenceA = { name: 'scheduler', holder: 'node-a', term: lease.term };
-        await a.updateJobsFenced([{ row: makeJobRow('j1', { status: 'RUNNABLE', version: 2 }), expectedVersion: 1 }], fenceA);
+        await a.updateJobsFenced(
+          [{ row: makeJobRow('j1', { status: 'RUNNABLE', version: 2 }), expectedVersion: 1 }],
+          fenceA,
+        );
         expect((await b.getJobs(['j1']))[0]?.status).toBe('RUNNABLE');
         // a CAS conflict inside a fenced write is still a VersionConflictError, and nothing is written
         await expect(
@@ -279,7 +331,10 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
         await sleep(600);
         const lb = (await b.tryAcquireLease('scheduler', 'node-b', 10_000))!;
         await expect(
-          a.updateJobsFenced([{ row: makeJobRow('j2', { status: 'STARTING', version: 2 }), expectedVersion: 1 }], fenceA),
+          a.updateJobsFenced(
+            [{ row: makeJobRow('j2', { status: 'STARTING', version: 2 }), expectedVersion: 1 }],
+            fenceA,
+          ),
         ).rejects.toBeInstanceOf(LeaseLostError);
         expect((await b.getJobs(['j2']))[0]).toMatchObject({ status: 'SUBMITTED', version: 1 });
         await b.updateJobsFenced(
@@ -302,11 +357,14 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
         const c = await admin.connect();
         await c.query('BEGIN');
         await c.query(`SELECT 1 FROM ${a.schema}.jobs WHERE job_id = 'j1' FOR UPDATE`);
-        const write = a.updateJobsFenced([{ row: makeJobRow('j1', { status: 'RUNNABLE', version: 2 }), expectedVersion: 1 }], {
-          name: 'scheduler',
-          holder: 'node-a',
-          term: lease.term,
-        });
+        const write = a.updateJobsFenced(
+          [{ row: makeJobRow('j1', { status: 'RUNNABLE', version: 2 }), expectedVersion: 1 }],
+          {
+            name: 'scheduler',
+            holder: 'node-a',
+            term: lease.term,
+          },
+        );
         await sleep(400); // lease has expired on the clock, but the fenced transaction still holds it
         let takenAt = 0;
         const takeover = b.tryAcquireLease('scheduler', 'node-b', 10_000).then((r) => {
@@ -332,18 +390,28 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
       try {
         const q = 'arn:aws:batch:us-east-1:123456789012:job-queue/shared';
         const ids = Array.from({ length: 400 }, (_, i) => `j${String(i).padStart(3, '0')}`);
-        await stores[0]!.insertJobs(ids.map((id, i) => makeJobRow(id, { status: 'RUNNABLE', jobQueueArn: q, createdAt: 1000 + i })));
+        await stores[0]!.insertJobs(
+          ids.map((id, i) => makeJobRow(id, { status: 'RUNNABLE', jobQueueArn: q, createdAt: 1000 + i })),
+        );
         await stores[0]!.insertJobs([makeJobRow('other-queue', { status: 'RUNNABLE' })]);
         const claimedBy = new Map<string, number>();
         let lockedOverlap = 0;
         await Promise.all(
           stores.map(async (s, n) => {
             for (;;) {
-              const won = await s.claimJobs({ statuses: ['RUNNABLE'], jobQueueArn: q, limit: 7 }, async (locked: JobRow[]) => {
-                for (const r of locked) if (claimedBy.has(r.jobId)) lockedOverlap++;
-                await sleep(2); // hold the locks a little so claimers really overlap
-                return locked.map((r) => ({ ...r, status: 'STARTING', version: r.version + 1, data: JSON.stringify({ node: n }) }));
-              });
+              const won = await s.claimJobs(
+                { statuses: ['RUNNABLE'], jobQueueArn: q, limit: 7 },
+                async (locked: JobRow[]) => {
+                  for (const r of locked) if (claimedBy.has(r.jobId)) lockedOverlap++;
+                  await sleep(2); // hold the locks a little so claimers really overlap
+                  return locked.map((r) => ({
+                    ...r,
+                    status: 'STARTING',
+                    version: r.version + 1,
+                    data: JSON.stringify({ node: n }),
+                  }));
+                },
+              );
               if (won.length === 0) break;
               for (const r of won) {
                 expect(claimedBy.has(r.jobId)).toBe(false);
@@ -375,8 +443,12 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
       const s = stores[0]!;
       try {
         await s.insertJobs([makeJobRow('a', { status: 'RUNNABLE' })]);
-        await expect(s.claimJobs({ statuses: ['RUNNABLE'], limit: 1 }, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-        const again = await s.claimJobs({ statuses: ['RUNNABLE'], limit: 1 }, (l) => l.map((r) => ({ ...r, status: 'STARTING', version: 2 })));
+        await expect(
+          s.claimJobs({ statuses: ['RUNNABLE'], limit: 1 }, () => Promise.reject(new Error('boom'))),
+        ).rejects.toThrow('boom');
+        const again = await s.claimJobs({ statuses: ['RUNNABLE'], limit: 1 }, (l) =>
+          l.map((r) => ({ ...r, status: 'STARTING', version: 2 })),
+        );
         expect(again.map((r) => r.jobId)).toEqual(['a']);
       } finally {
         await close();
@@ -400,7 +472,9 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
         expect(got).toEqual(['job-1']);
         await expect(a.notify('sched', 'x'.repeat(8000))).rejects.toThrow(/8000/);
         // kill the listener's backend: it reconnects and re-LISTENs
-        await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'openbatch-listener'`);
+        await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'openbatch-listener'`,
+        );
         for (let i = 0; i < 100 && got.length < 2; i++) {
           await a.notify('sched', 'after-reconnect');
           await sleep(100);
@@ -422,7 +496,12 @@ describe.skipIf(!binaries)('PostgresStore (real PostgreSQL)', () => {
       const { stores, close } = await nodes(2);
       try {
         const skewed = Date.now() - 3_600_000; // a node whose clock is an hour behind
-        await stores[0]!.heartbeatNode({ nodeId: 'slow-clock', startedAt: skewed, heartbeatAt: skewed, leaseUntil: skewed + 15_000 });
+        await stores[0]!.heartbeatNode({
+          nodeId: 'slow-clock',
+          startedAt: skewed,
+          heartbeatAt: skewed,
+          leaseUntil: skewed + 15_000,
+        });
         const [n] = await stores[1]!.listNodes();
         const dbNow = await stores[1]!.now();
         expect(n!.nodeId).toBe('slow-clock');

@@ -264,7 +264,10 @@ export class PostgresStore implements ClusterStore {
   }
 
   async countResources(kind: ResourceKind): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM resources WHERE kind = $1', [kind]);
+    const { rows } = await this.pool.query<{ n: number }>(
+      'SELECT count(*) AS n FROM resources WHERE kind = $1',
+      [kind],
+    );
     return rows[0]?.n ?? 0;
   }
 
@@ -285,7 +288,8 @@ export class PostgresStore implements ClusterStore {
           values: [kind, key, arn, json, now],
         });
       } catch (err) {
-        if (sqlState(err) === SQLSTATE_UNIQUE_VIOLATION) throw new ConflictError(`${kind} ${key} already exists`, { cause: err });
+        if (sqlState(err) === SQLSTATE_UNIQUE_VIOLATION)
+          throw new ConflictError(`${kind} ${key} already exists`, { cause: err });
         throw err;
       }
       return { kind, key, arn, data, version: 1, createdAt: now, updatedAt: now };
@@ -299,7 +303,8 @@ export class PostgresStore implements ClusterStore {
         values: [arn, json, now, kind, key, expectedVersion],
       }));
     } catch (err) {
-      if (sqlState(err) === SQLSTATE_UNIQUE_VIOLATION) throw new ConflictError(`${kind} with arn ${arn} already exists`, { cause: err });
+      if (sqlState(err) === SQLSTATE_UNIQUE_VIOLATION)
+        throw new ConflictError(`${kind} with arn ${arn} already exists`, { cause: err });
       throw err;
     }
     const row = rows[0];
@@ -311,7 +316,11 @@ export class PostgresStore implements ClusterStore {
     const res =
       expectedVersion === undefined
         ? await this.pool.query('DELETE FROM resources WHERE kind = $1 AND key = $2', [kind, key])
-        : await this.pool.query('DELETE FROM resources WHERE kind = $1 AND key = $2 AND version = $3', [kind, key, expectedVersion]);
+        : await this.pool.query('DELETE FROM resources WHERE kind = $1 AND key = $2 AND version = $3', [
+            kind,
+            key,
+            expectedVersion,
+          ]);
     return res.rowCount === 1;
   }
 
@@ -335,10 +344,12 @@ export class PostgresStore implements ClusterStore {
         return;
       }
       await this.tx(async (c) => {
-        for (let i = 0; i < rows.length; i += INSERT_JOBS_CHUNK) await insertJobChunk(c, rows.slice(i, i + INSERT_JOBS_CHUNK));
+        for (let i = 0; i < rows.length; i += INSERT_JOBS_CHUNK)
+          await insertJobChunk(c, rows.slice(i, i + INSERT_JOBS_CHUNK));
       });
     } catch (err) {
-      if (sqlState(err) === SQLSTATE_UNIQUE_VIOLATION) throw new ConflictError(`job already exists: ${(err as Error).message}`, { cause: err });
+      if (sqlState(err) === SQLSTATE_UNIQUE_VIOLATION)
+        throw new ConflictError(`job already exists: ${(err as Error).message}`, { cause: err });
       throw err;
     }
   }
@@ -368,10 +379,15 @@ export class PostgresStore implements ClusterStore {
     });
   }
 
-  async claimJobs(q: ClaimJobsQuery, decide: (locked: JobRow[]) => JobRow[] | Promise<JobRow[]>): Promise<JobRow[]> {
+  async claimJobs(
+    q: ClaimJobsQuery,
+    decide: (locked: JobRow[]) => JobRow[] | Promise<JobRow[]>,
+  ): Promise<JobRow[]> {
     if (q.limit <= 0 || q.statuses.length === 0) return [];
     return this.tx(async (c) => {
-      const locked = (await lockClaimableJobs<JobSqlRow>(c, q.statuses, q.jobQueueArn, q.limit)).map(toJobRow);
+      const locked = (await lockClaimableJobs<JobSqlRow>(c, q.statuses, q.jobQueueArn, q.limit)).map(
+        toJobRow,
+      );
       if (locked.length === 0) return [];
       const byId = new Map(locked.map((r) => [r.jobId, r]));
       const writes = await decide(locked);
@@ -392,7 +408,8 @@ export class PostgresStore implements ClusterStore {
     try {
       await fn();
     } catch (err) {
-      if (sqlState(err) === SQLSTATE_CAS_CONFLICT) throw new VersionConflictError((err as Error).message, { cause: err });
+      if (sqlState(err) === SQLSTATE_CAS_CONFLICT)
+        throw new VersionConflictError((err as Error).message, { cause: err });
       throw err;
     }
   }
@@ -414,7 +431,9 @@ export class PostgresStore implements ClusterStore {
   }
 
   async loadActiveJobs(): Promise<JobRow[]> {
-    const { rows } = await this.pool.query<JobSqlRow>("SELECT * FROM jobs WHERE status NOT IN ('SUCCEEDED', 'FAILED')");
+    const { rows } = await this.pool.query<JobSqlRow>(
+      "SELECT * FROM jobs WHERE status NOT IN ('SUCCEEDED', 'FAILED')",
+    );
     return rows.map(toJobRow);
   }
 
@@ -480,7 +499,13 @@ export class PostgresStore implements ClusterStore {
              SELECT $1, $2, t.now, t.now + $3::int8, $4, $5 FROM t
              ON CONFLICT (node_id) DO UPDATE SET started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,
                lease_until = excluded.lease_until, url = excluded.url, meta = excluded.meta`,
-      values: [node.nodeId, node.startedAt, ttl, node.url ?? null, node.meta ? JSON.stringify(node.meta) : null],
+      values: [
+        node.nodeId,
+        node.startedAt,
+        ttl,
+        node.url ?? null,
+        node.meta ? JSON.stringify(node.meta) : null,
+      ],
     });
   }
 
@@ -505,8 +530,13 @@ export class PostgresStore implements ClusterStore {
   }
 
   async notify(channel: string, payload = ''): Promise<void> {
-    if (Buffer.byteLength(payload) >= 8000) throw new Error('notify payload must be < 8000 bytes (send ids, not data)');
-    await this.pool.query({ name: 'ob_notify', text: 'SELECT pg_notify($1, $2)', values: [this.channel(channel), payload] });
+    if (Buffer.byteLength(payload) >= 8000)
+      throw new Error('notify payload must be < 8000 bytes (send ids, not data)');
+    await this.pool.query({
+      name: 'ob_notify',
+      text: 'SELECT pg_notify($1, $2)',
+      values: [this.channel(channel), payload],
+    });
   }
 
   async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
@@ -564,7 +594,9 @@ function distinctJobs(updates: readonly JobUpdate[]): boolean {
 }
 
 function casConflict(u: JobUpdate): VersionConflictError {
-  return new VersionConflictError(`job ${u.row.jobId} changed concurrently (expected version ${u.expectedVersion})`);
+  return new VersionConflictError(
+    `job ${u.row.jobId} changed concurrently (expected version ${u.expectedVersion})`,
+  );
 }
 
 /** Row by row in the caller's transaction (a batch that names one job more than once). */

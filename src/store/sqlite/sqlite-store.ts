@@ -119,10 +119,14 @@ export class SqliteStore implements Store {
     this.migrate();
     const db = this.db;
     this.stmts = {
-      getRes: db.prepare<[string, string], ResourceSqlRow>('SELECT * FROM resources WHERE kind = ? AND key = ?'),
-      getResByArn: db.prepare<[string, string], ResourceSqlRow>('SELECT * FROM resources WHERE kind = ? AND arn = ?'),
+      getRes: db.prepare<[string, string], ResourceSqlRow>(
+        'SELECT * FROM resources WHERE kind = ? AND key = ?',
+      ),
+      getResByArn: db.prepare<[string, string], ResourceSqlRow>(
+        'SELECT * FROM resources WHERE kind = ? AND arn = ?',
+      ),
       listRes: db.prepare<[string, string, string, string, number], ResourceSqlRow>(
-        "SELECT * FROM resources WHERE kind = ? AND key > ? AND key >= ? AND key < ? ORDER BY key LIMIT ?",
+        'SELECT * FROM resources WHERE kind = ? AND key > ? AND key >= ? AND key < ? ORDER BY key LIMIT ?',
       ),
       countRes: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM resources WHERE kind = ?'),
       insRes: db.prepare(
@@ -148,27 +152,48 @@ export class SqliteStore implements Store {
       purge: db.prepare(
         "DELETE FROM jobs WHERE job_id IN (SELECT job_id FROM jobs WHERE status IN ('SUCCEEDED', 'FAILED') AND created_at < ? LIMIT ?)",
       ),
-      getLease: db.prepare<[string], { holder: string; term: string; expires_at: number }>('SELECT * FROM leases WHERE name = ?'),
-      putLease: db.prepare('INSERT OR REPLACE INTO leases (name, holder, term, expires_at) VALUES (?, ?, ?, ?)'),
-      renewLease: db.prepare('UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ? AND term = ? AND expires_at >= ?'),
+      getLease: db.prepare<[string], { holder: string; term: string; expires_at: number }>(
+        'SELECT * FROM leases WHERE name = ?',
+      ),
+      putLease: db.prepare(
+        'INSERT OR REPLACE INTO leases (name, holder, term, expires_at) VALUES (?, ?, ?, ?)',
+      ),
+      renewLease: db.prepare(
+        'UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ? AND term = ? AND expires_at >= ?',
+      ),
       putNode: db.prepare(
         'INSERT OR REPLACE INTO nodes (node_id, started_at, heartbeat_at, lease_until, url, meta) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      listNodes: db.prepare<[], { node_id: string; started_at: number; heartbeat_at: number; lease_until: number; url: string | null; meta: string | null }>(
-        'SELECT * FROM nodes ORDER BY node_id',
-      ),
+      listNodes: db.prepare<
+        [],
+        {
+          node_id: string;
+          started_at: number;
+          heartbeat_at: number;
+          lease_until: number;
+          url: string | null;
+          meta: string | null;
+        }
+      >('SELECT * FROM nodes ORDER BY node_id'),
     };
   }
 
   private migrate(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
     const done = new Set(
-      this.db.prepare<[], { id: number }>('SELECT id FROM schema_migrations').all().map((r) => r.id),
+      this.db
+        .prepare<[], { id: number }>('SELECT id FROM schema_migrations')
+        .all()
+        .map((r) => r.id),
     );
     for (const m of MIGRATIONS) {
       if (done.has(m.id)) continue;
       this.db.transaction(() => {
-        this.db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(m.id, m.name, this.now());
+        this.db
+          .prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)')
+          .run(m.id, m.name, this.now());
         this.db.exec(m.sql);
       })();
     }
@@ -187,7 +212,9 @@ export class SqliteStore implements Store {
   async listResources<T>(kind: ResourceKind, q: ListResourcesQuery): Promise<ResourceRecord<T>[]> {
     const prefix = q.keyPrefix ?? '';
     const upper = prefix === '' ? '\uffff' : prefix + '\uffff';
-    return this.stmts.listRes.all(kind, q.afterKey ?? '', prefix, upper, q.limit).map((r) => toResource<T>(r));
+    return this.stmts.listRes
+      .all(kind, q.afterKey ?? '', prefix, upper, q.limit)
+      .map((r) => toResource<T>(r));
   }
 
   async countResources(kind: ResourceKind): Promise<number> {
@@ -217,7 +244,15 @@ export class SqliteStore implements Store {
     const info = this.stmts.updRes.run(arn, json, now, kind, key, expectedVersion);
     if (info.changes !== 1) throw new VersionConflictError(`${kind} ${key} was changed concurrently`);
     const created = this.stmts.getRes.get(kind, key);
-    return { kind, key, arn, data, version: expectedVersion + 1, createdAt: created?.created_at ?? now, updatedAt: now };
+    return {
+      kind,
+      key,
+      arn,
+      data,
+      version: expectedVersion + 1,
+      createdAt: created?.created_at ?? now,
+      updatedAt: now,
+    };
   }
 
   async deleteResource(kind: ResourceKind, key: string, expectedVersion?: number): Promise<boolean> {
@@ -236,7 +271,18 @@ export class SqliteStore implements Store {
     const ins = this.stmts.insJob;
     this.db.transaction(() => {
       for (const r of rows) {
-        ins.run(r.jobId, r.jobQueueArn, r.status, r.jobName, r.jobDefinitionArn, r.parentId, r.shareIdentifier, r.createdAt, r.version, r.data);
+        ins.run(
+          r.jobId,
+          r.jobQueueArn,
+          r.status,
+          r.jobName,
+          r.jobDefinitionArn,
+          r.parentId,
+          r.shareIdentifier,
+          r.createdAt,
+          r.version,
+          r.data,
+        );
       }
     })();
   }
@@ -246,9 +292,19 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       for (const u of updates) {
         const r = u.row;
-        const info = upd.run(r.status, r.jobQueueArn, r.shareIdentifier, r.version, r.data, r.jobId, u.expectedVersion);
+        const info = upd.run(
+          r.status,
+          r.jobQueueArn,
+          r.shareIdentifier,
+          r.version,
+          r.data,
+          r.jobId,
+          u.expectedVersion,
+        );
         if (info.changes !== 1) {
-          throw new VersionConflictError(`job ${r.jobId} changed concurrently (expected version ${u.expectedVersion})`);
+          throw new VersionConflictError(
+            `job ${r.jobId} changed concurrently (expected version ${u.expectedVersion})`,
+          );
         }
       }
     })();
@@ -326,7 +382,10 @@ export class SqliteStore implements Store {
       `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ` +
       `ORDER BY created_at ${desc ? 'DESC' : 'ASC'}, job_id ${desc ? 'DESC' : 'ASC'} LIMIT ?`;
     args.push(q.limit);
-    return this.db.prepare<(string | number)[], JobSqlRow>(sql).all(...args).map(toJobRow);
+    return this.db
+      .prepare<(string | number)[], JobSqlRow>(sql)
+      .all(...args)
+      .map(toJobRow);
   }
 
   async countJobs(): Promise<number> {

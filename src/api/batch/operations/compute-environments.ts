@@ -5,7 +5,10 @@
  * UPDATING → VALID asynchronously (loops/resource-lifecycle), deletes go DELETING → gone.
  */
 import { batchArn, type AccountScope } from '../../../core/arns.js';
-import type { ComputeEnvironmentDetail, ComputeEnvironmentDoc } from '../../../core/compute-environments/compute-environment.js';
+import type {
+  ComputeEnvironmentDetail,
+  ComputeEnvironmentDoc,
+} from '../../../core/compute-environments/compute-environment.js';
 import {
   declaredCapacity,
   executorFromTags,
@@ -58,40 +61,60 @@ function withEc2Defaults(cr: Record<string, unknown>): Record<string, unknown> {
   if (!isFargateType(out.type)) {
     // Computed members AWS fills in (Terraform: Optional + Computed); the non-computed
     // allocationStrategy / bidPercentage are never filled.
-    if (out.desiredvCpus === undefined) out.desiredvCpus = typeof out.minvCpus === 'number' ? out.minvCpus : 0;
+    if (out.desiredvCpus === undefined)
+      out.desiredvCpus = typeof out.minvCpus === 'number' ? out.minvCpus : 0;
     if (out.ec2Configuration === undefined) out.ec2Configuration = [{ imageType: 'ECS_AL2' }];
   }
   return out;
 }
 
 const createComputeEnvironment: BatchOperation = async (input, ctx, deps) => {
-  const name = validateResourceName(input.computeEnvironmentName, 'Compute environment', 'computeEnvironmentName');
+  const name = validateResourceName(
+    input.computeEnvironmentName,
+    'Compute environment',
+    'computeEnvironmentName',
+  );
   const type = input.type as 'MANAGED' | 'UNMANAGED';
   const tags = validateTags(input.tags);
   const executor = executorFromTags(tags);
   const cr = input.computeResources;
   if (type === 'MANAGED') {
-    if (!isRecord(cr)) throw new ValidationError('computeResources must be specified for a MANAGED compute environment', 'computeResources');
+    if (!isRecord(cr))
+      throw new ValidationError(
+        'computeResources must be specified for a MANAGED compute environment',
+        'computeResources',
+      );
     if (input.unmanagedvCpus !== undefined) {
-      throw new ValidationError('unmanagedvCpus is only supported for UNMANAGED compute environments', 'unmanagedvCpus');
+      throw new ValidationError(
+        'unmanagedvCpus is only supported for UNMANAGED compute environments',
+        'unmanagedvCpus',
+      );
     }
     validateComputeResources(cr);
   } else {
     if (cr !== undefined && cr !== null) {
-      throw new ValidationError('computeResources must not be specified for an UNMANAGED compute environment', 'computeResources');
+      throw new ValidationError(
+        'computeResources must not be specified for an UNMANAGED compute environment',
+        'computeResources',
+      );
     }
     if (typeof input.unmanagedvCpus === 'number' && input.unmanagedvCpus < 0) {
       throw new ValidationError('unmanagedvCpus must be greater than or equal to 0', 'unmanagedvCpus');
     }
   }
   if ((await deps.store.countResources(KIND)) >= MAX_COMPUTE_ENVIRONMENTS) {
-    throw new LimitExceededError(`Maximum number of compute environments (${MAX_COMPUTE_ENVIRONMENTS}) reached`);
+    throw new LimitExceededError(
+      `Maximum number of compute environments (${MAX_COMPUTE_ENVIRONMENTS}) reached`,
+    );
   }
   if (await deps.store.getResource(KIND, name)) throw new ConflictError('Object already exists');
 
   const arn = batchArn(ctx, 'compute-environment', name);
   const uuid = globalThis.crypto.randomUUID();
-  const serviceRole = typeof input.serviceRole === 'string' && input.serviceRole !== '' ? input.serviceRole : serviceLinkedRole(ctx);
+  const serviceRole =
+    typeof input.serviceRole === 'string' && input.serviceRole !== ''
+      ? input.serviceRole
+      : serviceLinkedRole(ctx);
   const detail: ComputeEnvironmentDetail = {
     computeEnvironmentName: name,
     computeEnvironmentArn: arn,
@@ -103,14 +126,20 @@ const createComputeEnvironment: BatchOperation = async (input, ctx, deps) => {
     ...(type === 'MANAGED' && isRecord(cr)
       ? { computeResources: withEc2Defaults(cr) as ComputeEnvironmentDetail['computeResources'] }
       : {}),
-    ...(type === 'UNMANAGED' && typeof input.unmanagedvCpus === 'number' ? { unmanagedvCpus: input.unmanagedvCpus } : {}),
+    ...(type === 'UNMANAGED' && typeof input.unmanagedvCpus === 'number'
+      ? { unmanagedvCpus: input.unmanagedvCpus }
+      : {}),
     serviceRole,
     ...(isRecord(input.eksConfiguration) ? { eksConfiguration: cloneJson(input.eksConfiguration) } : {}),
     containerOrchestrationType: isRecord(input.eksConfiguration) ? 'EKS' : 'ECS',
     uuid,
     ...(typeof input.context === 'string' ? { context: input.context } : {}),
   };
-  const doc: ComputeEnvironmentDoc = { detail, capacity: declaredCapacity(detail), ...(executor ? { executor } : {}) };
+  const doc: ComputeEnvironmentDoc = {
+    detail,
+    capacity: declaredCapacity(detail),
+    ...(executor ? { executor } : {}),
+  };
   try {
     await deps.store.putResource(KIND, name, arn, doc, null);
   } catch (err) {
@@ -124,7 +153,8 @@ const createComputeEnvironment: BatchOperation = async (input, ctx, deps) => {
 const describeComputeEnvironments: BatchOperation = async (input, _ctx, deps) => {
   const refs = input.computeEnvironments as string[] | undefined;
   if (refs && refs.length > 0) {
-    if (refs.length > 100) throw new ValidationError('computeEnvironments can contain at most 100 entries', 'computeEnvironments');
+    if (refs.length > 100)
+      throw new ValidationError('computeEnvironments can contain at most 100 entries', 'computeEnvironments');
     const seen = new Set<string>();
     const found: ComputeEnvironmentDoc[] = [];
     for (const ref of refs) {
@@ -149,9 +179,18 @@ const describeComputeEnvironments: BatchOperation = async (input, _ctx, deps) =>
 };
 
 /** Members whose empty value ("" / {launchTemplateId:""} / {}) means "unset" on update. */
-const UNSET_WITH_EMPTY_STRING = ['allocationStrategy', 'ec2KeyPair', 'imageId', 'instanceRole', 'placementGroup'];
+const UNSET_WITH_EMPTY_STRING = [
+  'allocationStrategy',
+  'ec2KeyPair',
+  'imageId',
+  'instanceRole',
+  'placementGroup',
+];
 
-function mergeComputeResources(current: Record<string, unknown>, update: Record<string, unknown>): Record<string, unknown> {
+function mergeComputeResources(
+  current: Record<string, unknown>,
+  update: Record<string, unknown>,
+): Record<string, unknown> {
   const out = cloneJson(current);
   for (const [k, v] of Object.entries(update)) {
     if (v === undefined || v === null) continue;
@@ -188,24 +227,36 @@ const updateComputeEnvironment: BatchOperation = async (input, _ctx, deps) => {
         throw new ConflictError(`ComputeEnvironment ${d.computeEnvironmentName} is being deleted`);
       }
       if (input.state !== undefined) d.state = input.state as 'ENABLED' | 'DISABLED';
-      if (typeof input.serviceRole === 'string' && input.serviceRole !== '') d.serviceRole = input.serviceRole;
-      if (isRecord(input.updatePolicy)) d.updatePolicy = { ...(d.updatePolicy ?? {}), ...cloneJson(input.updatePolicy) };
+      if (typeof input.serviceRole === 'string' && input.serviceRole !== '')
+        d.serviceRole = input.serviceRole;
+      if (isRecord(input.updatePolicy))
+        d.updatePolicy = { ...(d.updatePolicy ?? {}), ...cloneJson(input.updatePolicy) };
       if (typeof input.context === 'string') d.context = input.context;
       if (input.unmanagedvCpus !== undefined) {
         if (d.type !== 'UNMANAGED') {
-          throw new ValidationError('unmanagedvCpus is only supported for UNMANAGED compute environments', 'unmanagedvCpus');
+          throw new ValidationError(
+            'unmanagedvCpus is only supported for UNMANAGED compute environments',
+            'unmanagedvCpus',
+          );
         }
-        if ((input.unmanagedvCpus as number) < 0) throw new ValidationError('unmanagedvCpus must be greater than or equal to 0', 'unmanagedvCpus');
+        if ((input.unmanagedvCpus as number) < 0)
+          throw new ValidationError('unmanagedvCpus must be greater than or equal to 0', 'unmanagedvCpus');
         d.unmanagedvCpus = input.unmanagedvCpus as number;
       }
       const cru = input.computeResources;
       if (isRecord(cru)) {
         if (d.type === 'UNMANAGED' || !d.computeResources) {
-          throw new ValidationError('computeResources can only be updated for MANAGED compute environments', 'computeResources');
+          throw new ValidationError(
+            'computeResources can only be updated for MANAGED compute environments',
+            'computeResources',
+          );
         }
         const current = d.computeResources as Record<string, unknown>;
         if (cru.type !== undefined && isFargateType(cru.type) !== isFargateType(current.type)) {
-          throw new ValidationError('Cannot change the compute resource type between EC2/SPOT and FARGATE/FARGATE_SPOT', 'computeResources.type');
+          throw new ValidationError(
+            'Cannot change the compute resource type between EC2/SPOT and FARGATE/FARGATE_SPOT',
+            'computeResources.type',
+          );
         }
         if (
           typeof cru.desiredvCpus === 'number' &&
@@ -224,7 +275,10 @@ const updateComputeEnvironment: BatchOperation = async (input, _ctx, deps) => {
       }
       d.status = 'UPDATING';
       delete d.statusReason;
-      doc.capacity = doc.capacity?.source === 'host' && !isRecord(cru) && input.unmanagedvCpus === undefined ? doc.capacity : declaredCapacity(d);
+      doc.capacity =
+        doc.capacity?.source === 'host' && !isRecord(cru) && input.unmanagedvCpus === undefined
+          ? doc.capacity
+          : declaredCapacity(d);
       return doc;
     },
     () => ceMissing(ref),
@@ -239,7 +293,11 @@ const deleteComputeEnvironment: BatchOperation = async (input, _ctx, deps) => {
   if (!existing) throw ceMissing(ref);
   if (existing.data.detail.status === 'DELETING') return {};
   const queues = await deps.store.listResources<JobQueueDoc>('job-queue', { limit: 100_000 });
-  if (queues.some((q) => q.data.detail.computeEnvironmentOrder.some((o) => o.computeEnvironment === existing.arn))) {
+  if (
+    queues.some((q) =>
+      q.data.detail.computeEnvironmentOrder.some((o) => o.computeEnvironment === existing.arn),
+    )
+  ) {
     throw new ConflictError('Cannot delete, found existing JobQueue relationship');
   }
   const rec = await updateResource<ComputeEnvironmentDoc>(

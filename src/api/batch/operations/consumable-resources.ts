@@ -40,14 +40,22 @@ async function mustFind(deps: BatchDeps, ref: string): Promise<ResourceRecord<Co
 }
 
 const createConsumableResource: BatchOperation = async (input, ctx, deps) => {
-  const name = validateResourceName(input.consumableResourceName, 'Consumable resource', 'consumableResourceName');
+  const name = validateResourceName(
+    input.consumableResourceName,
+    'Consumable resource',
+    'consumableResourceName',
+  );
   const tags = validateTags(input.tags);
-  const total = input.totalQuantity === undefined ? 0 : validateQuantity(input.totalQuantity, 'totalQuantity');
+  const total =
+    input.totalQuantity === undefined ? 0 : validateQuantity(input.totalQuantity, 'totalQuantity');
   const resourceType = validateResourceType(input.resourceType);
   if ((await deps.store.countResources(KIND)) >= MAX_CONSUMABLE_RESOURCES) {
-    throw new LimitExceededError(`Maximum number of consumable resources (${MAX_CONSUMABLE_RESOURCES}) reached`);
+    throw new LimitExceededError(
+      `Maximum number of consumable resources (${MAX_CONSUMABLE_RESOURCES}) reached`,
+    );
   }
-  if (await deps.store.getResource(KIND, name)) throw new ConflictError(`Consumable resource ${name} already exists`);
+  if (await deps.store.getResource(KIND, name))
+    throw new ConflictError(`Consumable resource ${name} already exists`);
   const arn = batchArn(ctx, 'consumable-resource', name);
   const detail: ConsumableResourceDetail = {
     consumableResourceName: name,
@@ -60,7 +68,8 @@ const createConsumableResource: BatchOperation = async (input, ctx, deps) => {
   try {
     await deps.store.putResource<ConsumableResourceDoc>(KIND, name, arn, { detail }, null);
   } catch (err) {
-    if (err instanceof ConflictError) throw new ConflictError(`Consumable resource ${name} already exists`, { cause: err });
+    if (err instanceof ConflictError)
+      throw new ConflictError(`Consumable resource ${name} already exists`, { cause: err });
     throw err;
   }
   emitChange(deps.events, KIND, name, arn, 'created');
@@ -100,14 +109,17 @@ const listConsumableResources: BatchOperation = async (input, _ctx, deps) => {
   let match: (name: string) => boolean = () => true;
   for (const f of filters) {
     if (f.name !== 'CONSUMABLE_RESOURCE_NAME') {
-      throw new ValidationError(`Invalid filter name ${String(f.name)}; valid filter names: CONSUMABLE_RESOURCE_NAME`, 'filters');
+      throw new ValidationError(
+        `Invalid filter name ${String(f.name)}; valid filter names: CONSUMABLE_RESOURCE_NAME`,
+        'filters',
+      );
     }
     const m = nameMatcher(f.values ?? []);
     const prev = match;
     match = (n) => prev(n) && m(n);
   }
-  const all = (await deps.store.listResources<ConsumableResourceDoc>(KIND, { limit: 1_000_000 })).filter((r) =>
-    match(r.data.detail.consumableResourceName),
+  const all = (await deps.store.listResources<ConsumableResourceDoc>(KIND, { limit: 1_000_000 })).filter(
+    (r) => match(r.data.detail.consumableResourceName),
   );
   const page = paginate(all, (r) => r.key, input, 'ListConsumableResources');
   return {
@@ -133,8 +145,10 @@ const updateConsumableResource: BatchOperation = async (input, _ctx, deps) => {
   const existing = await mustFind(deps, ref);
   const hasQuantity = input.quantity !== undefined && input.quantity !== null;
   const operation = (input.operation as string | undefined) ?? 'SET';
-  if (!['SET', 'ADD', 'REMOVE'].includes(operation)) throw new ValidationError('operation must be one of SET, ADD, REMOVE', 'operation');
-  if (input.operation !== undefined && !hasQuantity) throw new ValidationError('quantity must be specified with operation', 'quantity');
+  if (!['SET', 'ADD', 'REMOVE'].includes(operation))
+    throw new ValidationError('operation must be one of SET, ADD, REMOVE', 'operation');
+  if (input.operation !== undefined && !hasQuantity)
+    throw new ValidationError('quantity must be specified with operation', 'quantity');
   const quantity = hasQuantity ? validateQuantity(input.quantity, 'quantity') : 0;
 
   const token = input.clientToken as string | undefined;
@@ -155,7 +169,11 @@ const updateConsumableResource: BatchOperation = async (input, _ctx, deps) => {
   let result: Record<string, unknown>;
   if (!hasQuantity) {
     const d = existing.data.detail;
-    result = { consumableResourceName: d.consumableResourceName, consumableResourceArn: d.consumableResourceArn, totalQuantity: d.totalQuantity };
+    result = {
+      consumableResourceName: d.consumableResourceName,
+      consumableResourceArn: d.consumableResourceArn,
+      totalQuantity: d.totalQuantity,
+    };
   } else {
     const rec = await updateResource<ConsumableResourceDoc>(
       deps.store,
@@ -170,12 +188,22 @@ const updateConsumableResource: BatchOperation = async (input, _ctx, deps) => {
     );
     emitChange(deps.events, KIND, rec.key, rec.arn, 'updated');
     const d = rec.data.detail;
-    result = { consumableResourceName: d.consumableResourceName, consumableResourceArn: d.consumableResourceArn, totalQuantity: d.totalQuantity };
+    result = {
+      consumableResourceName: d.consumableResourceName,
+      consumableResourceArn: d.consumableResourceArn,
+      totalQuantity: d.totalQuantity,
+    };
   }
   if (idemKey) {
     const doc: IdempotencyDoc = { request: requestFingerprint, result, expiresAt: now + CLIENT_TOKEN_TTL_MS };
     // The idempotency record's "arn" must be unique per kind: use its key.
-    await deps.store.putResource<IdempotencyDoc>('idempotency', idemKey, `idempotency:${idemKey}`, doc, idem ? idem.version : null);
+    await deps.store.putResource<IdempotencyDoc>(
+      'idempotency',
+      idemKey,
+      `idempotency:${idemKey}`,
+      doc,
+      idem ? idem.version : null,
+    );
   }
   return result;
 };
@@ -184,9 +212,12 @@ const deleteConsumableResource: BatchOperation = async (input, _ctx, deps) => {
   const rec = await mustFind(deps, input.consumableResource as string);
   const used = inUse(deps, rec.arn);
   if (used > 0) {
-    throw new ConflictError(`Cannot delete consumable resource ${rec.data.detail.consumableResourceName}: ${used} in use by running jobs`);
+    throw new ConflictError(
+      `Cannot delete consumable resource ${rec.data.detail.consumableResourceName}: ${used} in use by running jobs`,
+    );
   }
-  if (await deps.store.deleteResource(KIND, rec.key)) emitChange(deps.events, KIND, rec.key, rec.arn, 'deleted');
+  if (await deps.store.deleteResource(KIND, rec.key))
+    emitChange(deps.events, KIND, rec.key, rec.arn, 'deleted');
   return {};
 };
 
@@ -195,7 +226,10 @@ const listJobsByConsumableResource: BatchOperation = async (input, _ctx, deps) =
   pageSize(input.maxResults);
   for (const f of (input.filters ?? []) as { name?: string }[]) {
     if (f.name !== 'JOB_STATUS' && f.name !== 'JOB_NAME') {
-      throw new ValidationError(`Invalid filter name ${String(f.name)}; valid filter names: JOB_STATUS, JOB_NAME`, 'filters');
+      throw new ValidationError(
+        `Invalid filter name ${String(f.name)}; valid filter names: JOB_STATUS, JOB_NAME`,
+        'filters',
+      );
     }
   }
   const out = await deps.jobs.listJobsByConsumableResource(rec.arn, input);

@@ -42,10 +42,17 @@ async function validateConsumables(deps: BatchDeps, props: unknown, field: strin
   const seen = new Set<string>();
   for (const c of list) {
     const ref = c.consumableResource;
-    if (typeof ref !== 'string' || ref === '') throw new ValidationError(`${field}.consumableResource must be specified`, field);
-    const rec = await findByNameOrArn<ConsumableResourceDoc>(deps.store, 'consumable-resource', 'consumable-resource', ref);
+    if (typeof ref !== 'string' || ref === '')
+      throw new ValidationError(`${field}.consumableResource must be specified`, field);
+    const rec = await findByNameOrArn<ConsumableResourceDoc>(
+      deps.store,
+      'consumable-resource',
+      'consumable-resource',
+      ref,
+    );
     if (!rec) throw new ValidationError(`Consumable resource ${ref} does not exist`, field);
-    if (seen.has(rec.arn)) throw new ValidationError(`Consumable resource ${ref} is listed more than once`, field);
+    if (seen.has(rec.arn))
+      throw new ValidationError(`Consumable resource ${ref} is listed more than once`, field);
     seen.add(rec.arn);
     if (typeof c.quantity !== 'number' || c.quantity < 1) {
       throw new ValidationError(`${field}.quantity must be at least 1`, field);
@@ -57,10 +64,18 @@ const registerJobDefinition: BatchOperation = async (input, ctx, deps) => {
   const name = validateResourceName(input.jobDefinitionName, 'Job definition', 'jobDefinitionName');
   const tags = validateTags(input.tags);
   const body = buildJobDefinitionBody(input);
-  await validateConsumables(deps, input.consumableResourceProperties, 'consumableResourceProperties.consumableResourceList');
+  await validateConsumables(
+    deps,
+    input.consumableResourceProperties,
+    'consumableResourceProperties.consumableResourceList',
+  );
   if (isRecord(input.nodeProperties)) {
     for (const r of (input.nodeProperties.nodeRangeProperties ?? []) as Record<string, unknown>[]) {
-      await validateConsumables(deps, r.consumableResourceProperties, 'nodeProperties.nodeRangeProperties.consumableResourceProperties');
+      await validateConsumables(
+        deps,
+        r.consumableResourceProperties,
+        'nodeProperties.nodeRangeProperties.consumableResourceProperties',
+      );
     }
   }
   const revision = await deps.store.nextRevision(name);
@@ -91,7 +106,10 @@ function validateStatusFilter(status: unknown): 'ACTIVE' | 'INACTIVE' | undefine
 }
 
 async function revisionsOf(deps: BatchDeps, name: string): Promise<ResourceRecord<JobDefinitionDoc>[]> {
-  const list = await deps.store.listResources<JobDefinitionDoc>(KIND, { keyPrefix: `${name}:`, limit: 1_000_000 });
+  const list = await deps.store.listResources<JobDefinitionDoc>(KIND, {
+    keyPrefix: `${name}:`,
+    limit: 1_000_000,
+  });
   return list.filter((r) => r.data.detail.jobDefinitionName === name);
 }
 
@@ -106,7 +124,8 @@ const describeJobDefinitions: BatchOperation = async (input, _ctx, deps) => {
     if (input.jobDefinitionName !== undefined || input.status !== undefined) {
       throw new ValidationError('jobDefinitions cannot be used with other parameters', 'jobDefinitions');
     }
-    if (refs.length > 100) throw new ValidationError('jobDefinitions can contain at most 100 entries', 'jobDefinitions');
+    if (refs.length > 100)
+      throw new ValidationError('jobDefinitions can contain at most 100 entries', 'jobDefinitions');
     const seen = new Set<string>();
     const found: JobDefinitionDoc[] = [];
     for (const ref of refs) {
@@ -124,8 +143,16 @@ const describeJobDefinitions: BatchOperation = async (input, _ctx, deps) => {
         found.push(r.data);
       }
     }
-    const page = paginate(found.map((d, i) => ({ d, c: indexCursor(i) })), (x) => x.c, input, 'DescribeJobDefinitions');
-    return { jobDefinitions: page.items.map((x) => jobDefinitionWire(x.d)), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+    const page = paginate(
+      found.map((d, i) => ({ d, c: indexCursor(i) })),
+      (x) => x.c,
+      input,
+      'DescribeJobDefinitions',
+    );
+    return {
+      jobDefinitions: page.items.map((x) => jobDefinitionWire(x.d)),
+      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+    };
   }
   let all: ResourceRecord<JobDefinitionDoc>[];
   if (typeof input.jobDefinitionName === 'string' && input.jobDefinitionName !== '') {
@@ -135,14 +162,20 @@ const describeJobDefinitions: BatchOperation = async (input, _ctx, deps) => {
   }
   if (status) all = all.filter((r) => r.data.detail.status === status);
   const page = paginate(all, (r) => r.key, input, 'DescribeJobDefinitions');
-  return { jobDefinitions: page.items.map((r) => jobDefinitionWire(r.data)), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  return {
+    jobDefinitions: page.items.map((r) => jobDefinitionWire(r.data)),
+    ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+  };
 };
 
 const deregisterJobDefinition: BatchOperation = async (input, _ctx, deps) => {
   const ref = input.jobDefinition as string;
   const p = parseJobDefinitionRef(ref);
   if (!p || p.revision === undefined) {
-    throw new ValidationError('jobDefinition must be name:revision or a job definition ARN with a revision', 'jobDefinition');
+    throw new ValidationError(
+      'jobDefinition must be name:revision or a job definition ARN with a revision',
+      'jobDefinition',
+    );
   }
   const key = jdKey(p.name, p.revision);
   const missing = () => new NotFoundError('JobDefinition', ref, `JobDefinition ${ref} does not exist`);

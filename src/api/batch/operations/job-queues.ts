@@ -6,7 +6,11 @@
 import { batchArn } from '../../../core/arns.js';
 import type { ComputeEnvironmentDoc } from '../../../core/compute-environments/compute-environment.js';
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../../../core/errors.js';
-import type { ComputeEnvironmentOrder, JobQueueDetail, JobQueueDoc } from '../../../core/job-queues/job-queue.js';
+import type {
+  ComputeEnvironmentOrder,
+  JobQueueDetail,
+  JobQueueDoc,
+} from '../../../core/job-queues/job-queue.js';
 import {
   MAX_CES_PER_QUEUE,
   MAX_JOB_QUEUES,
@@ -34,7 +38,10 @@ function jqMissing(ref: string): NotFoundError {
   return new NotFoundError('JobQueue', ref, `JobQueue ${ref} does not exist`);
 }
 
-export async function findJobQueue(deps: BatchDeps, ref: string): Promise<ResourceRecord<JobQueueDoc> | undefined> {
+export async function findJobQueue(
+  deps: BatchDeps,
+  ref: string,
+): Promise<ResourceRecord<JobQueueDoc> | undefined> {
   return findByNameOrArn<JobQueueDoc>(deps.store, KIND, 'job-queue', ref);
 }
 
@@ -49,27 +56,51 @@ export function jobQueueWire(doc: JobQueueDoc): Record<string, unknown> {
 async function resolveCeOrder(deps: BatchDeps, raw: unknown): Promise<ComputeEnvironmentOrder[]> {
   const list = raw as { order: number; computeEnvironment: string }[];
   if (list.length > MAX_CES_PER_QUEUE) {
-    throw new ValidationError(`A job queue can have at most ${MAX_CES_PER_QUEUE} compute environments`, 'computeEnvironmentOrder');
+    throw new ValidationError(
+      `A job queue can have at most ${MAX_CES_PER_QUEUE} compute environments`,
+      'computeEnvironmentOrder',
+    );
   }
   const out: ComputeEnvironmentOrder[] = [];
   const families = new Set<string>();
   const seenCe = new Set<string>();
   const seenOrder = new Set<number>();
   for (const e of list) {
-    const ce = await findByNameOrArn<ComputeEnvironmentDoc>(deps.store, 'compute-environment', 'compute-environment', e.computeEnvironment);
+    const ce = await findByNameOrArn<ComputeEnvironmentDoc>(
+      deps.store,
+      'compute-environment',
+      'compute-environment',
+      e.computeEnvironment,
+    );
     if (!ce || ce.data.detail.status === 'DELETING' || ce.data.detail.status === 'DELETED') {
-      throw new ValidationError(`ComputeEnvironment ${e.computeEnvironment} does not exist`, 'computeEnvironmentOrder');
+      throw new ValidationError(
+        `ComputeEnvironment ${e.computeEnvironment} does not exist`,
+        'computeEnvironmentOrder',
+      );
     }
     if (ce.data.detail.status === 'INVALID') {
-      throw new ValidationError(`ComputeEnvironment ${e.computeEnvironment} is not in VALID state`, 'computeEnvironmentOrder');
+      throw new ValidationError(
+        `ComputeEnvironment ${e.computeEnvironment} is not in VALID state`,
+        'computeEnvironmentOrder',
+      );
     }
     if (seenCe.has(ce.arn)) {
-      throw new ValidationError(`ComputeEnvironment ${e.computeEnvironment} is listed more than once`, 'computeEnvironmentOrder');
+      throw new ValidationError(
+        `ComputeEnvironment ${e.computeEnvironment} is listed more than once`,
+        'computeEnvironmentOrder',
+      );
     }
     if (seenOrder.has(e.order)) {
-      throw new ValidationError(`computeEnvironmentOrder contains the order ${e.order} more than once`, 'computeEnvironmentOrder');
+      throw new ValidationError(
+        `computeEnvironmentOrder contains the order ${e.order} more than once`,
+        'computeEnvironmentOrder',
+      );
     }
-    if (e.order < 0) throw new ValidationError('computeEnvironmentOrder.order must be greater than or equal to 0', 'computeEnvironmentOrder');
+    if (e.order < 0)
+      throw new ValidationError(
+        'computeEnvironmentOrder.order must be greater than or equal to 0',
+        'computeEnvironmentOrder',
+      );
     seenCe.add(ce.arn);
     seenOrder.add(e.order);
     families.add(platformFamily(ce.data.detail.type, ce.data.detail.computeResources?.type));
@@ -84,14 +115,29 @@ async function resolveCeOrder(deps: BatchDeps, raw: unknown): Promise<ComputeEnv
   return out;
 }
 
-async function resolveServiceEnvOrder(deps: BatchDeps, raw: unknown): Promise<{ order: number; serviceEnvironment: string }[]> {
+async function resolveServiceEnvOrder(
+  deps: BatchDeps,
+  raw: unknown,
+): Promise<{ order: number; serviceEnvironment: string }[]> {
   const list = raw as { order: number; serviceEnvironment: string }[];
-  if (list.length > 1) throw new ValidationError('A job queue can have at most 1 service environment', 'serviceEnvironmentOrder');
+  if (list.length > 1)
+    throw new ValidationError(
+      'A job queue can have at most 1 service environment',
+      'serviceEnvironmentOrder',
+    );
   const out: { order: number; serviceEnvironment: string }[] = [];
   for (const e of list) {
-    const se = await findByNameOrArn<ServiceEnvironmentDoc>(deps.store, 'service-environment', 'service-environment', e.serviceEnvironment);
+    const se = await findByNameOrArn<ServiceEnvironmentDoc>(
+      deps.store,
+      'service-environment',
+      'service-environment',
+      e.serviceEnvironment,
+    );
     if (!se || se.data.detail.status === 'DELETING') {
-      throw new ValidationError(`ServiceEnvironment ${e.serviceEnvironment} does not exist`, 'serviceEnvironmentOrder');
+      throw new ValidationError(
+        `ServiceEnvironment ${e.serviceEnvironment} does not exist`,
+        'serviceEnvironmentOrder',
+      );
     }
     out.push({ order: e.order, serviceEnvironment: se.arn });
   }
@@ -99,7 +145,12 @@ async function resolveServiceEnvOrder(deps: BatchDeps, raw: unknown): Promise<{ 
 }
 
 async function resolvePolicy(deps: BatchDeps, arn: string): Promise<ResourceRecord<SchedulingPolicyDoc>> {
-  const sp = await findByNameOrArn<SchedulingPolicyDoc>(deps.store, 'scheduling-policy', 'scheduling-policy', arn);
+  const sp = await findByNameOrArn<SchedulingPolicyDoc>(
+    deps.store,
+    'scheduling-policy',
+    'scheduling-policy',
+    arn,
+  );
   if (!sp) throw new ValidationError(`SchedulingPolicy ${arn} does not exist`, 'schedulingPolicyArn');
   return sp;
 }
@@ -113,13 +164,22 @@ const createJobQueue: BatchOperation = async (input, ctx, deps) => {
   const hasCe = Array.isArray(input.computeEnvironmentOrder) && input.computeEnvironmentOrder.length > 0;
   const hasSe = Array.isArray(input.serviceEnvironmentOrder) && input.serviceEnvironmentOrder.length > 0;
   if (hasCe && hasSe) {
-    throw new ValidationError('computeEnvironmentOrder and serviceEnvironmentOrder cannot be specified together', 'computeEnvironmentOrder');
+    throw new ValidationError(
+      'computeEnvironmentOrder and serviceEnvironmentOrder cannot be specified together',
+      'computeEnvironmentOrder',
+    );
   }
   if (hasSe !== (queueType === 'SAGEMAKER_TRAINING') && (hasSe || queueType === 'SAGEMAKER_TRAINING')) {
-    throw new ValidationError('serviceEnvironmentOrder is required for, and only valid with, jobQueueType SAGEMAKER_TRAINING', 'serviceEnvironmentOrder');
+    throw new ValidationError(
+      'serviceEnvironmentOrder is required for, and only valid with, jobQueueType SAGEMAKER_TRAINING',
+      'serviceEnvironmentOrder',
+    );
   }
   if (!hasCe && !hasSe) {
-    throw new ValidationError('computeEnvironmentOrder must contain at least one compute environment', 'computeEnvironmentOrder');
+    throw new ValidationError(
+      'computeEnvironmentOrder must contain at least one compute environment',
+      'computeEnvironmentOrder',
+    );
   }
   const actions = validateJobStateTimeLimitActions(input.jobStateTimeLimitActions, queueType);
   const ceOrder = hasCe ? await resolveCeOrder(deps, input.computeEnvironmentOrder) : [];
@@ -159,7 +219,8 @@ const createJobQueue: BatchOperation = async (input, ctx, deps) => {
 const describeJobQueues: BatchOperation = async (input, _ctx, deps) => {
   const refs = input.jobQueues as string[] | undefined;
   if (refs && refs.length > 0) {
-    if (refs.length > 100) throw new ValidationError('jobQueues can contain at most 100 entries', 'jobQueues');
+    if (refs.length > 100)
+      throw new ValidationError('jobQueues can contain at most 100 entries', 'jobQueues');
     const seen = new Set<string>();
     const found: JobQueueDoc[] = [];
     for (const ref of refs) {
@@ -168,12 +229,23 @@ const describeJobQueues: BatchOperation = async (input, _ctx, deps) => {
       seen.add(rec.key);
       found.push(rec.data);
     }
-    const page = paginate(found.map((d, i) => ({ d, c: indexCursor(i) })), (x) => x.c, input, 'DescribeJobQueues');
-    return { jobQueues: page.items.map((x) => jobQueueWire(x.d)), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+    const page = paginate(
+      found.map((d, i) => ({ d, c: indexCursor(i) })),
+      (x) => x.c,
+      input,
+      'DescribeJobQueues',
+    );
+    return {
+      jobQueues: page.items.map((x) => jobQueueWire(x.d)),
+      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+    };
   }
   const all = await deps.store.listResources<JobQueueDoc>(KIND, { limit: 100_000 });
   const page = paginate(all, (r) => r.key, input, 'DescribeJobQueues');
-  return { jobQueues: page.items.map((r) => jobQueueWire(r.data)), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  return {
+    jobQueues: page.items.map((r) => jobQueueWire(r.data)),
+    ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+  };
 };
 
 const updateJobQueue: BatchOperation = async (input, _ctx, deps) => {
@@ -196,7 +268,8 @@ const updateJobQueue: BatchOperation = async (input, _ctx, deps) => {
       : undefined;
   let newPolicy: ResourceRecord<SchedulingPolicyDoc> | undefined;
   const policyInput = input.schedulingPolicyArn;
-  if (typeof policyInput === 'string' && policyInput !== '') newPolicy = await resolvePolicy(deps, policyInput);
+  if (typeof policyInput === 'string' && policyInput !== '')
+    newPolicy = await resolvePolicy(deps, policyInput);
   if (input.priority !== undefined && (input.priority as number) < 0) {
     throw new ValidationError('priority must be greater than or equal to 0', 'priority');
   }
@@ -208,28 +281,41 @@ const updateJobQueue: BatchOperation = async (input, _ctx, deps) => {
     async (cur) => {
       const doc = cloneJson(cur.data);
       const d = doc.detail;
-      if (d.status === 'DELETING' || d.status === 'DELETED') throw new ConflictError(`JobQueue ${d.jobQueueName} is being deleted`);
+      if (d.status === 'DELETING' || d.status === 'DELETED')
+        throw new ConflictError(`JobQueue ${d.jobQueueName} is being deleted`);
       if (input.state !== undefined) d.state = input.state as 'ENABLED' | 'DISABLED';
       if (input.priority !== undefined) d.priority = input.priority as number;
       if (ceOrder) {
         if (d.serviceEnvironmentOrder && d.serviceEnvironmentOrder.length > 0 && ceOrder.length > 0) {
-          throw new ValidationError('computeEnvironmentOrder cannot be set on a job queue that uses service environments', 'computeEnvironmentOrder');
+          throw new ValidationError(
+            'computeEnvironmentOrder cannot be set on a job queue that uses service environments',
+            'computeEnvironmentOrder',
+          );
         }
         if (ceOrder.length === 0 && !(d.serviceEnvironmentOrder && d.serviceEnvironmentOrder.length > 0)) {
-          throw new ValidationError('computeEnvironmentOrder must contain at least one compute environment', 'computeEnvironmentOrder');
+          throw new ValidationError(
+            'computeEnvironmentOrder must contain at least one compute environment',
+            'computeEnvironmentOrder',
+          );
         }
         d.computeEnvironmentOrder = ceOrder;
       }
       if (seOrder) {
         if (d.jobQueueType !== 'SAGEMAKER_TRAINING' && seOrder.length > 0) {
-          throw new ValidationError('serviceEnvironmentOrder is only valid for SAGEMAKER_TRAINING job queues', 'serviceEnvironmentOrder');
+          throw new ValidationError(
+            'serviceEnvironmentOrder is only valid for SAGEMAKER_TRAINING job queues',
+            'serviceEnvironmentOrder',
+          );
         }
         d.serviceEnvironmentOrder = seOrder;
       }
       if (actions) d.jobStateTimeLimitActions = actions;
       if (policyInput === '') {
         if (d.schedulingPolicyArn) {
-          throw new ValidationError('The scheduling policy of a job queue can be replaced but not removed', 'schedulingPolicyArn');
+          throw new ValidationError(
+            'The scheduling policy of a job queue can be replaced but not removed',
+            'schedulingPolicyArn',
+          );
         }
       } else if (newPolicy) {
         if (!d.schedulingPolicyArn) {
@@ -239,9 +325,19 @@ const updateJobQueue: BatchOperation = async (input, _ctx, deps) => {
           );
         }
         if (newPolicy.arn !== d.schedulingPolicyArn) {
-          const old = await deps.store.getResourceByArn<SchedulingPolicyDoc>('scheduling-policy', d.schedulingPolicyArn);
-          if (old && policyKind(old.data.detail) === 'quotashare' && policyKind(newPolicy.data.detail) !== 'quotashare') {
-            throw new ValidationError('A quota share scheduling policy can only be replaced by another quota share policy', 'schedulingPolicyArn');
+          const old = await deps.store.getResourceByArn<SchedulingPolicyDoc>(
+            'scheduling-policy',
+            d.schedulingPolicyArn,
+          );
+          if (
+            old &&
+            policyKind(old.data.detail) === 'quotashare' &&
+            policyKind(newPolicy.data.detail) !== 'quotashare'
+          ) {
+            throw new ValidationError(
+              'A quota share scheduling policy can only be replaced by another quota share policy',
+              'schedulingPolicyArn',
+            );
           }
         }
         d.schedulingPolicyArn = newPolicy.arn;
@@ -267,7 +363,8 @@ const deleteJobQueue: BatchOperation = async (input, _ctx, deps) => {
     existing.key,
     (cur) => {
       const doc = cloneJson(cur.data);
-      if (doc.detail.state !== 'DISABLED') throw new ConflictError('Cannot delete, job queue must be in DISABLED state');
+      if (doc.detail.state !== 'DISABLED')
+        throw new ConflictError('Cannot delete, job queue must be in DISABLED state');
       doc.detail.status = 'DELETING';
       delete doc.detail.statusReason;
       return doc;
@@ -276,9 +373,13 @@ const deleteJobQueue: BatchOperation = async (input, _ctx, deps) => {
   );
   emitChange(deps.events, KIND, rec.key, rec.arn, 'updated');
   // Quota shares belong to their queue.
-  const shares = await deps.store.listResources<QuotaShareDoc>('quota-share', { keyPrefix: `${rec.key}/`, limit: 1000 });
+  const shares = await deps.store.listResources<QuotaShareDoc>('quota-share', {
+    keyPrefix: `${rec.key}/`,
+    limit: 1000,
+  });
   for (const s of shares) {
-    if (await deps.store.deleteResource('quota-share', s.key)) emitChange(deps.events, 'quota-share', s.key, s.arn, 'deleted');
+    if (await deps.store.deleteResource('quota-share', s.key))
+      emitChange(deps.events, 'quota-share', s.key, s.arn, 'deleted');
   }
   await deps.jobs.onJobQueueDeleted(rec.arn);
   return {};

@@ -4,7 +4,9 @@ import type { BatchOperation } from '../batch-api.js';
 
 export const jobOperations: Readonly<Record<string, BatchOperation>> = {
   SubmitJob: (input, ctx, deps) => deps.jobs.submitJob(input, ctx),
-  DescribeJobs: async (input, ctx, deps) => ({ jobs: await deps.jobs.describeJobs(input.jobs as string[], ctx) }),
+  DescribeJobs: async (input, ctx, deps) => ({
+    jobs: await deps.jobs.describeJobs(input.jobs as string[], ctx),
+  }),
   ListJobs: (input, ctx, deps) => deps.jobs.listJobs(input, ctx),
   CancelJob: async (input, _ctx, deps) => {
     await deps.jobs.cancelJob(input.jobId as string, input.reason as string);

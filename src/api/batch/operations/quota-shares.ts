@@ -40,7 +40,8 @@ async function mustFind(deps: BatchDeps, arn: string): Promise<ResourceRecord<Qu
 
 async function findQueue(deps: BatchDeps, ref: string): Promise<ResourceRecord<JobQueueDoc>> {
   const q = await findByNameOrArn<JobQueueDoc>(deps.store, 'job-queue', 'job-queue', ref);
-  if (!q || q.data.detail.status === 'DELETING') throw new ValidationError(`JobQueue ${ref} does not exist`, 'jobQueue');
+  if (!q || q.data.detail.status === 'DELETING')
+    throw new ValidationError(`JobQueue ${ref} does not exist`, 'jobQueue');
   return q;
 }
 
@@ -55,7 +56,10 @@ const createQuotaShare: BatchOperation = async (input, ctx, deps) => {
   const tags = validateTags(input.tags);
   const queue = await findQueue(deps, input.jobQueue as string);
   if (queue.data.detail.jobQueueType !== 'SAGEMAKER_TRAINING') {
-    throw new ValidationError('Quota shares can only be created for SAGEMAKER_TRAINING job queues', 'jobQueue');
+    throw new ValidationError(
+      'Quota shares can only be created for SAGEMAKER_TRAINING job queues',
+      'jobQueue',
+    );
   }
   const capacityLimits = validateQuotaCapacityLimits(input.capacityLimits);
   const sharing = validateResourceSharing(input.resourceSharingConfiguration as Record<string, unknown>);
@@ -95,15 +99,22 @@ const describeQuotaShare: BatchOperation = async (input, _ctx, deps) => {
 
 const listQuotaShares: BatchOperation = async (input, _ctx, deps) => {
   const queue = await findQueue(deps, input.jobQueue as string);
-  const all = await deps.store.listResources<QuotaShareDoc>(KIND, { keyPrefix: `${queue.key}/`, limit: 1000 });
+  const all = await deps.store.listResources<QuotaShareDoc>(KIND, {
+    keyPrefix: `${queue.key}/`,
+    limit: 1000,
+  });
   const page = paginate(all, (r) => r.key, input, 'ListQuotaShares');
-  return { quotaShares: page.items.map((r) => summary(r.data.detail)), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  return {
+    quotaShares: page.items.map((r) => summary(r.data.detail)),
+    ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+  };
 };
 
 const updateQuotaShare: BatchOperation = async (input, _ctx, deps) => {
   const ref = input.quotaShareArn as string;
   const existing = await mustFind(deps, ref);
-  const limits = input.capacityLimits !== undefined ? validateQuotaCapacityLimits(input.capacityLimits) : undefined;
+  const limits =
+    input.capacityLimits !== undefined ? validateQuotaCapacityLimits(input.capacityLimits) : undefined;
   const sharing =
     input.resourceSharingConfiguration !== undefined
       ? validateResourceSharing(input.resourceSharingConfiguration as Record<string, unknown>)
@@ -119,7 +130,10 @@ const updateQuotaShare: BatchOperation = async (input, _ctx, deps) => {
       if (limits) d.capacityLimits = limits;
       if (sharing) d.resourceSharingConfiguration = sharing;
       if (input.preemptionConfiguration !== undefined) {
-        d.preemptionConfiguration = { inSharePreemption: (input.preemptionConfiguration as { inSharePreemption: string }).inSharePreemption };
+        d.preemptionConfiguration = {
+          inSharePreemption: (input.preemptionConfiguration as { inSharePreemption: string })
+            .inSharePreemption,
+        };
       }
       if (input.state !== undefined) d.state = input.state as 'ENABLED' | 'DISABLED';
       d.status = 'UPDATING';
@@ -141,7 +155,8 @@ const deleteQuotaShare: BatchOperation = async (input, _ctx, deps) => {
     existing.key,
     (cur) => {
       const doc = cloneJson(cur.data);
-      if (doc.detail.state !== 'DISABLED') throw new ConflictError('Cannot delete, quota share must be in DISABLED state');
+      if (doc.detail.state !== 'DISABLED')
+        throw new ConflictError('Cannot delete, quota share must be in DISABLED state');
       doc.detail.status = 'DELETING';
       return doc;
     },

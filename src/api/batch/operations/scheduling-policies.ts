@@ -30,14 +30,22 @@ function spMissing(ref: string): NotFoundError {
   return new NotFoundError('SchedulingPolicy', ref, `SchedulingPolicy ${ref} does not exist`);
 }
 
-function policyBody(input: Record<string, unknown>): Pick<SchedulingPolicyDetail, 'fairsharePolicy' | 'quotaSharePolicy'> {
+function policyBody(
+  input: Record<string, unknown>,
+): Pick<SchedulingPolicyDetail, 'fairsharePolicy' | 'quotaSharePolicy'> {
   const fs = input.fairsharePolicy;
   const qs = input.quotaSharePolicy;
   if (isRecord(fs) && isRecord(qs)) {
-    throw new ValidationError('Only one of fairsharePolicy and quotaSharePolicy can be specified', 'fairsharePolicy');
+    throw new ValidationError(
+      'Only one of fairsharePolicy and quotaSharePolicy can be specified',
+      'fairsharePolicy',
+    );
   }
   if (isRecord(fs)) return { fairsharePolicy: validateFairsharePolicy(fs) };
-  if (isRecord(qs)) return { quotaSharePolicy: { idleResourceAssignmentStrategy: qs.idleResourceAssignmentStrategy as string } };
+  if (isRecord(qs))
+    return {
+      quotaSharePolicy: { idleResourceAssignmentStrategy: qs.idleResourceAssignmentStrategy as string },
+    };
   return {};
 }
 
@@ -125,9 +133,12 @@ const deleteSchedulingPolicy: BatchOperation = async (input, _ctx, deps) => {
   const queues = await deps.store.listResources<JobQueueDoc>('job-queue', { limit: 100_000 });
   const user = queues.find((q) => q.data.detail.schedulingPolicyArn === existing.arn);
   if (user) {
-    throw new ConflictError(`Cannot delete, found existing JobQueue relationship: scheduling policy is used by job queue ${user.data.detail.jobQueueName}`);
+    throw new ConflictError(
+      `Cannot delete, found existing JobQueue relationship: scheduling policy is used by job queue ${user.data.detail.jobQueueName}`,
+    );
   }
-  if (await deps.store.deleteResource(KIND, existing.key)) emitChange(deps.events, KIND, existing.key, existing.arn, 'deleted');
+  if (await deps.store.deleteResource(KIND, existing.key))
+    emitChange(deps.events, KIND, existing.key, existing.arn, 'deleted');
   return {};
 };
 

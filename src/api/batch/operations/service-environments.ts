@@ -38,11 +38,17 @@ function wire(d: ServiceEnvironmentDetail): Record<string, unknown> {
 }
 
 const createServiceEnvironment: BatchOperation = async (input, ctx, deps) => {
-  const name = validateResourceName(input.serviceEnvironmentName, 'Service environment', 'serviceEnvironmentName');
+  const name = validateResourceName(
+    input.serviceEnvironmentName,
+    'Service environment',
+    'serviceEnvironmentName',
+  );
   const tags = validateTags(input.tags);
   const capacityLimits = validateCapacityLimits(input.capacityLimits);
   if ((await deps.store.countResources(KIND)) >= MAX_SERVICE_ENVIRONMENTS) {
-    throw new LimitExceededError(`Maximum number of service environments (${MAX_SERVICE_ENVIRONMENTS}) reached`);
+    throw new LimitExceededError(
+      `Maximum number of service environments (${MAX_SERVICE_ENVIRONMENTS}) reached`,
+    );
   }
   if (await deps.store.getResource(KIND, name)) throw new ConflictError('Object already exists');
   const arn = batchArn(ctx, 'service-environment', name);
@@ -68,7 +74,8 @@ const createServiceEnvironment: BatchOperation = async (input, ctx, deps) => {
 const describeServiceEnvironments: BatchOperation = async (input, _ctx, deps) => {
   const refs = input.serviceEnvironments as string[] | undefined;
   if (refs && refs.length > 0) {
-    if (refs.length > 100) throw new ValidationError('serviceEnvironments can contain at most 100 entries', 'serviceEnvironments');
+    if (refs.length > 100)
+      throw new ValidationError('serviceEnvironments can contain at most 100 entries', 'serviceEnvironments');
     const seen = new Set<string>();
     const found: ServiceEnvironmentDoc[] = [];
     for (const ref of refs) {
@@ -77,7 +84,12 @@ const describeServiceEnvironments: BatchOperation = async (input, _ctx, deps) =>
       seen.add(rec.key);
       found.push(rec.data);
     }
-    const page = paginate(found.map((d, i) => ({ d, c: indexCursor(i) })), (x) => x.c, input, 'DescribeServiceEnvironments');
+    const page = paginate(
+      found.map((d, i) => ({ d, c: indexCursor(i) })),
+      (x) => x.c,
+      input,
+      'DescribeServiceEnvironments',
+    );
     return {
       serviceEnvironments: page.items.map((x) => wire(x.d.detail)),
       ...(page.nextToken ? { nextToken: page.nextToken } : {}),
@@ -95,14 +107,16 @@ const updateServiceEnvironment: BatchOperation = async (input, _ctx, deps) => {
   const ref = input.serviceEnvironment as string;
   const existing = await find(deps, ref);
   if (!existing) throw seMissing(ref);
-  const limits = input.capacityLimits !== undefined ? validateCapacityLimits(input.capacityLimits) : undefined;
+  const limits =
+    input.capacityLimits !== undefined ? validateCapacityLimits(input.capacityLimits) : undefined;
   const rec = await updateResource<ServiceEnvironmentDoc>(
     deps.store,
     KIND,
     existing.key,
     (cur) => {
       const doc = cloneJson(cur.data);
-      if (doc.detail.status === 'DELETING') throw new ConflictError(`ServiceEnvironment ${doc.detail.serviceEnvironmentName} is being deleted`);
+      if (doc.detail.status === 'DELETING')
+        throw new ConflictError(`ServiceEnvironment ${doc.detail.serviceEnvironmentName} is being deleted`);
       if (input.state !== undefined) doc.detail.state = input.state as 'ENABLED' | 'DISABLED';
       if (limits) doc.detail.capacityLimits = limits;
       doc.detail.status = 'UPDATING';
@@ -120,7 +134,11 @@ const deleteServiceEnvironment: BatchOperation = async (input, _ctx, deps) => {
   if (!existing) throw seMissing(ref);
   if (existing.data.detail.status === 'DELETING') return {};
   const queues = await deps.store.listResources<JobQueueDoc>('job-queue', { limit: 100_000 });
-  if (queues.some((q) => (q.data.detail.serviceEnvironmentOrder ?? []).some((o) => o.serviceEnvironment === existing.arn))) {
+  if (
+    queues.some((q) =>
+      (q.data.detail.serviceEnvironmentOrder ?? []).some((o) => o.serviceEnvironment === existing.arn),
+    )
+  ) {
     throw new ConflictError('Cannot delete, found existing JobQueue relationship');
   }
   const rec = await updateResource<ServiceEnvironmentDoc>(
@@ -129,7 +147,8 @@ const deleteServiceEnvironment: BatchOperation = async (input, _ctx, deps) => {
     existing.key,
     (cur) => {
       const doc = cloneJson(cur.data);
-      if (doc.detail.state !== 'DISABLED') throw new ConflictError('Cannot delete, service environment must be in DISABLED state');
+      if (doc.detail.state !== 'DISABLED')
+        throw new ConflictError('Cannot delete, service environment must be in DISABLED state');
       doc.detail.status = 'DELETING';
       return doc;
     },

@@ -8,7 +8,12 @@ import { ConflictError, NotFoundError, ValidationError } from '../../../core/err
 import type { JobQueueDoc } from '../../../core/job-queues/job-queue.js';
 import { paginate } from '../../../core/pagination/pagination.js';
 import type { QuotaShareDoc } from '../../../core/quota-shares/quota-share.js';
-import { cloneJson, emitChange, findByNameOrArn, updateResource } from '../../../core/tags/resource-records.js';
+import {
+  cloneJson,
+  emitChange,
+  findByNameOrArn,
+  updateResource,
+} from '../../../core/tags/resource-records.js';
 import { validateTags } from '../../../core/tags/tags.js';
 import type { ResourceRecord } from '../../../store/store.js';
 import type { BatchDeps, BatchOperation } from '../batch-api.js';
@@ -51,7 +56,8 @@ function jobMissing(id: string): NotFoundError {
 
 async function findQueue(deps: BatchDeps, ref: string): Promise<ResourceRecord<JobQueueDoc>> {
   const q = await findByNameOrArn<JobQueueDoc>(deps.store, 'job-queue', 'job-queue', ref);
-  if (!q || q.data.detail.status === 'DELETING') throw new ValidationError(`JobQueue ${ref} does not exist`, 'jobQueue');
+  if (!q || q.data.detail.status === 'DELETING')
+    throw new ValidationError(`JobQueue ${ref} does not exist`, 'jobQueue');
   return q;
 }
 
@@ -66,29 +72,48 @@ const submitServiceJob: BatchOperation = async (input, ctx, deps) => {
   try {
     JSON.parse(payload);
   } catch (err) {
-    throw new ValidationError('serviceRequestPayload must be a JSON document', 'serviceRequestPayload', { cause: err });
+    throw new ValidationError('serviceRequestPayload must be a JSON document', 'serviceRequestPayload', {
+      cause: err,
+    });
   }
   const queue = await findQueue(deps, input.jobQueue as string);
   if (queue.data.detail.jobQueueType !== 'SAGEMAKER_TRAINING') {
-    throw new ValidationError(`Job queue ${queue.data.detail.jobQueueName} does not accept service jobs (jobQueueType must be SAGEMAKER_TRAINING)`, 'jobQueue');
+    throw new ValidationError(
+      `Job queue ${queue.data.detail.jobQueueName} does not accept service jobs (jobQueueType must be SAGEMAKER_TRAINING)`,
+      'jobQueue',
+    );
   }
-  if (queue.data.detail.state !== 'ENABLED') throw new ValidationError(`Job queue ${queue.data.detail.jobQueueName} is not ENABLED`, 'jobQueue');
+  if (queue.data.detail.state !== 'ENABLED')
+    throw new ValidationError(`Job queue ${queue.data.detail.jobQueueName} is not ENABLED`, 'jobQueue');
   if (input.schedulingPriority !== undefined) {
     const p = input.schedulingPriority as number;
-    if (p < 0 || p > 9999) throw new ValidationError('schedulingPriority must be between 0 and 9999', 'schedulingPriority');
+    if (p < 0 || p > 9999)
+      throw new ValidationError('schedulingPriority must be between 0 and 9999', 'schedulingPriority');
   }
   const rs = input.retryStrategy as { attempts?: number } | undefined;
   if (rs && (rs.attempts === undefined || rs.attempts < 1 || rs.attempts > 10)) {
     throw new ValidationError('retryStrategy.attempts must be between 1 and 10', 'retryStrategy.attempts');
   }
   if (typeof input.quotaShareName === 'string') {
-    const share = await deps.store.getResource<QuotaShareDoc>('quota-share', `${queue.key}/${input.quotaShareName}`);
-    if (!share) throw new ValidationError(`Quota share ${input.quotaShareName} does not exist in job queue ${queue.data.detail.jobQueueName}`, 'quotaShareName');
+    const share = await deps.store.getResource<QuotaShareDoc>(
+      'quota-share',
+      `${queue.key}/${input.quotaShareName}`,
+    );
+    if (!share)
+      throw new ValidationError(
+        `Quota share ${input.quotaShareName} does not exist in job queue ${queue.data.detail.jobQueueName}`,
+        'quotaShareName',
+      );
   }
   const token = input.clientToken as string | undefined;
   if (token) {
     const prior = await deps.store.getResource<ServiceJobDoc>('idempotency', `SubmitServiceJob:${token}`);
-    if (prior) return { jobArn: prior.data.detail.jobArn, jobName: prior.data.detail.jobName, jobId: prior.data.detail.jobId };
+    if (prior)
+      return {
+        jobArn: prior.data.detail.jobArn,
+        jobName: prior.data.detail.jobName,
+        jobId: prior.data.detail.jobId,
+      };
   }
   const jobId = globalThis.crypto.randomUUID();
   const arn = batchArn(ctx, 'service-job', jobId);
@@ -104,8 +129,16 @@ const submitServiceJob: BatchOperation = async (input, ctx, deps) => {
     attempts: [],
     tags,
   };
-  for (const k of ['schedulingPriority', 'shareIdentifier', 'quotaShareName', 'retryStrategy', 'timeoutConfig', 'preemptionConfiguration'] as const) {
-    if (input[k] !== undefined && input[k] !== null) (detail as unknown as Record<string, unknown>)[k] = cloneJson(input[k]);
+  for (const k of [
+    'schedulingPriority',
+    'shareIdentifier',
+    'quotaShareName',
+    'retryStrategy',
+    'timeoutConfig',
+    'preemptionConfiguration',
+  ] as const) {
+    if (input[k] !== undefined && input[k] !== null)
+      (detail as unknown as Record<string, unknown>)[k] = cloneJson(input[k]);
   }
   await deps.store.putResource<ServiceJobDoc>(KIND, jobId, arn, { detail }, null);
   if (token) {
@@ -132,9 +165,11 @@ function nameMatches(pattern: string, name: string): boolean {
 const listServiceJobs: BatchOperation = async (input, _ctx, deps) => {
   const filters = (input.filters ?? []) as { name?: string; values?: string[] }[];
   if (filters.length > 1) throw new ValidationError('Only one filter can be used at a time', 'filters');
-  const queueArn = typeof input.jobQueue === 'string' ? (await findQueue(deps, input.jobQueue)).arn : undefined;
+  const queueArn =
+    typeof input.jobQueue === 'string' ? (await findQueue(deps, input.jobQueue)).arn : undefined;
   const filter = filters[0];
-  const statusFilterApplies = !filter || filter.name === 'SHARE_IDENTIFIER' || filter.name === 'QUOTA_SHARE_NAME';
+  const statusFilterApplies =
+    !filter || filter.name === 'SHARE_IDENTIFIER' || filter.name === 'QUOTA_SHARE_NAME';
   const status = statusFilterApplies ? ((input.jobStatus as string | undefined) ?? 'RUNNING') : undefined;
   const all = await deps.store.listResources<ServiceJobDoc>(KIND, { limit: 1_000_000 });
   const value = filter?.values?.[0] ?? '';
@@ -209,7 +244,8 @@ const terminateServiceJob: BatchOperation = async (input, _ctx, deps) => {
 const updateServiceJob: BatchOperation = async (input, _ctx, deps) => {
   const id = input.jobId as string;
   const p = input.schedulingPriority as number;
-  if (p < 0 || p > 9999) throw new ValidationError('schedulingPriority must be between 0 and 9999', 'schedulingPriority');
+  if (p < 0 || p > 9999)
+    throw new ValidationError('schedulingPriority must be between 0 and 9999', 'schedulingPriority');
   const rec = await updateResource<ServiceJobDoc>(
     deps.store,
     KIND,
@@ -217,7 +253,9 @@ const updateServiceJob: BatchOperation = async (input, _ctx, deps) => {
     (cur) => {
       const doc = cloneJson(cur.data);
       if (TERMINAL.includes(doc.detail.status)) {
-        throw new ConflictError(`Service job ${id} is in ${doc.detail.status} state and can no longer be updated`);
+        throw new ConflictError(
+          `Service job ${id} is in ${doc.detail.status} state and can no longer be updated`,
+        );
       }
       doc.detail.schedulingPriority = p;
       return doc;

@@ -30,7 +30,10 @@ async function resolveTarget(deps: BatchDeps, arn: string): Promise<Target> {
   switch (p.resourceType) {
     case 'job':
       if (id.includes(':') || id.includes('#')) {
-        throw new ValidationError('Tagging of array child jobs and multi-node parallel job nodes is not supported', 'resourceArn');
+        throw new ValidationError(
+          'Tagging of array child jobs and multi-node parallel job nodes is not supported',
+          'resourceArn',
+        );
       }
       return { kind: 'job', arn };
     case 'compute-environment':
@@ -46,7 +49,10 @@ async function resolveTarget(deps: BatchDeps, arn: string): Promise<Target> {
       const colon = id.lastIndexOf(':');
       const rev = colon > 0 ? Number(id.slice(colon + 1)) : NaN;
       if (!Number.isInteger(rev) || rev < 1) {
-        throw new ValidationError('A job definition ARN must include the revision (name:revision)', 'resourceArn');
+        throw new ValidationError(
+          'A job definition ARN must include the revision (name:revision)',
+          'resourceArn',
+        );
       }
       kind = 'job-definition';
       key = jdKey(id.slice(0, colon), rev);
@@ -112,9 +118,11 @@ const tagResource: BatchOperation = async (input, _ctx, deps) => {
 const untagResource: BatchOperation = async (input, _ctx, deps) => {
   const arn = input.resourceArn as string;
   const keys = (input.tagKeys ?? []) as string[];
-  if (keys.length < 1 || keys.length > 50) throw new ValidationError('tagKeys must contain between 1 and 50 keys', 'tagKeys');
+  if (keys.length < 1 || keys.length > 50)
+    throw new ValidationError('tagKeys must contain between 1 and 50 keys', 'tagKeys');
   for (const k of keys) {
-    if (k.length < 1 || k.length > 128) throw new ValidationError('Tag keys must be between 1 and 128 characters', 'tagKeys');
+    if (k.length < 1 || k.length > 128)
+      throw new ValidationError('Tag keys must be between 1 and 128 characters', 'tagKeys');
   }
   const t = await resolveTarget(deps, arn);
   await writeTags(deps, t, (cur) => removeTags(cur, keys));

@@ -26,7 +26,18 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 export async function insertOneJob(db: pg.ClientBase | pg.Pool, r: JobRow): Promise<void> {
   await db.query({
     ...SINGLE,
-    values: [r.jobId, r.jobQueueArn, r.status, r.jobName, r.jobDefinitionArn, r.parentId, r.shareIdentifier, r.createdAt, r.version, r.data],
+    values: [
+      r.jobId,
+      r.jobQueueArn,
+      r.status,
+      r.jobName,
+      r.jobDefinitionArn,
+      r.parentId,
+      r.shareIdentifier,
+      r.createdAt,
+      r.version,
+      r.data,
+    ],
   });
 }
 

@@ -21,7 +21,9 @@ export function buildListJobsQuery(q: ListJobsQuery): { text: string; values: un
   if (q.jobName !== undefined) {
     if (q.jobName.endsWith('*')) {
       // Same expression and collation as the jobs_queue_name index, so prefix LIKE can use it.
-      where.push(`lower(job_name) COLLATE "C" LIKE ${p(likeEscape(q.jobName.slice(0, -1).toLowerCase()) + '%')} ESCAPE '\\'`);
+      where.push(
+        `lower(job_name) COLLATE "C" LIKE ${p(likeEscape(q.jobName.slice(0, -1).toLowerCase()) + '%')} ESCAPE '\\'`,
+      );
     } else {
       where.push(`lower(job_name) COLLATE "C" = ${p(q.jobName.toLowerCase())}`);
     }

@@ -33,12 +33,18 @@ const ONE = {
 /** One CAS update; returns false when the row is missing or its version differs. */
 export async function updateOneJob(db: pg.ClientBase | pg.Pool, u: JobUpdate): Promise<boolean> {
   const r = u.row;
-  const res = await db.query({ ...ONE, values: [r.status, r.jobQueueArn, r.shareIdentifier, r.version, r.data, r.jobId, u.expectedVersion] });
+  const res = await db.query({
+    ...ONE,
+    values: [r.status, r.jobQueueArn, r.shareIdentifier, r.version, r.data, r.jobId, u.expectedVersion],
+  });
   return res.rowCount === 1;
 }
 
 /** All distinct job ids: one atomic statement (raises OB409 on any mismatch). */
-export async function updateJobBatch(db: pg.ClientBase | pg.Pool, updates: readonly JobUpdate[]): Promise<void> {
+export async function updateJobBatch(
+  db: pg.ClientBase | pg.Pool,
+  updates: readonly JobUpdate[],
+): Promise<void> {
   const n = updates.length;
   const cols: unknown[][] = Array.from({ length: 7 }, () => new Array<unknown>(n));
   updates.forEach((u, i) => {
