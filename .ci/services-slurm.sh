@@ -16,6 +16,9 @@
 
 OB_SLURM_DIR="${OB_SLURM_DIR:-/tmp/openbatch-slurm}"
 OB_SLURM_REST_PORT="${OB_SLURM_REST_PORT:-6820}"
+# Overridable so that a second cluster (e.g. the bench's) can run beside this one.
+OB_SLURMCTLD_PORT="${OB_SLURMCTLD_PORT:-6817}"
+OB_SLURMD_PORT="${OB_SLURMD_PORT:-6818}"
 
 _slurm_log() { echo "services-slurm: $*" >&2; }
 
@@ -92,8 +95,8 @@ _slurm_write_conf() {
     echo "SchedulerParameters=sched_min_interval=0,default_queue_depth=10000,sched_interval=1"
     echo "MpiDefault=none"
     echo "ReturnToService=2"
-    echo "SlurmctldPort=6817"
-    echo "SlurmdPort=6818"
+    echo "SlurmctldPort=$OB_SLURMCTLD_PORT"
+    echo "SlurmdPort=$OB_SLURMD_PORT"
     echo "AccountingStorageType=accounting_storage/none"
     echo "MaxJobCount=100000"
     echo "MaxArraySize=1001"
