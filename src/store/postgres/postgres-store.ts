@@ -40,6 +40,7 @@ import { buildListJobsQuery } from './queries/list-jobs.js';
 import { RELEASE_LEASE } from './queries/release-lease.js';
 import { RENEW_LEASE } from './queries/renew-lease.js';
 import { updateJobBatch, updateOneJob } from './queries/update-jobs.js';
+import { toJobRow, toResource, type JobSqlRow, type ResourceSqlRow } from '../sql-rows.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:pass@host:port/db`. */
@@ -70,29 +71,6 @@ export interface PostgresDiagnostics {
   jobsDeadTuples: number;
 }
 
-interface ResourceSqlRow {
-  kind: string;
-  key: string;
-  arn: string;
-  data: string;
-  version: number;
-  created_at: number;
-  updated_at: number;
-}
-
-interface JobSqlRow {
-  job_id: string;
-  queue_arn: string;
-  status: string;
-  job_name: string;
-  jd_arn: string;
-  parent_id: string | null;
-  share_id: string | null;
-  created_at: number;
-  version: number;
-  data: string;
-}
-
 interface NodeSqlRow {
   node_id: string;
   started_at: number;
@@ -104,33 +82,6 @@ interface NodeSqlRow {
 
 const SQLSTATE_UNIQUE_VIOLATION = '23505';
 const SQLSTATE_CAS_CONFLICT = 'OB409';
-
-function toJobRow(r: JobSqlRow): JobRow {
-  return {
-    jobId: r.job_id,
-    jobQueueArn: r.queue_arn,
-    status: r.status,
-    jobName: r.job_name,
-    jobDefinitionArn: r.jd_arn,
-    parentId: r.parent_id,
-    shareIdentifier: r.share_id,
-    createdAt: r.created_at,
-    version: r.version,
-    data: r.data,
-  };
-}
-
-function toResource<T>(r: ResourceSqlRow): ResourceRecord<T> {
-  return {
-    kind: r.kind as ResourceKind,
-    key: r.key,
-    arn: r.arn,
-    data: JSON.parse(r.data) as T,
-    version: r.version,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
 
 function sqlState(err: unknown): string | undefined {
   return (err as { code?: unknown }).code as string | undefined;

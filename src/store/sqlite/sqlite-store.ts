@@ -22,6 +22,7 @@ import type {
   StoreCapabilities,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
+import { likeEscape, toJobRow, toResource, type JobSqlRow, type ResourceSqlRow } from '../sql-rows.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -32,56 +33,6 @@ export interface SqliteStoreOptions {
 }
 
 export class DataDirInUseError extends Error {}
-
-interface ResourceSqlRow {
-  kind: string;
-  key: string;
-  arn: string;
-  data: string;
-  version: number;
-  created_at: number;
-  updated_at: number;
-}
-
-interface JobSqlRow {
-  job_id: string;
-  queue_arn: string;
-  status: string;
-  job_name: string;
-  jd_arn: string;
-  parent_id: string | null;
-  share_id: string | null;
-  created_at: number;
-  version: number;
-  data: string;
-}
-
-function toJobRow(r: JobSqlRow): JobRow {
-  return {
-    jobId: r.job_id,
-    jobQueueArn: r.queue_arn,
-    status: r.status,
-    jobName: r.job_name,
-    jobDefinitionArn: r.jd_arn,
-    parentId: r.parent_id,
-    shareIdentifier: r.share_id,
-    createdAt: r.created_at,
-    version: r.version,
-    data: r.data,
-  };
-}
-
-function toResource<T>(r: ResourceSqlRow): ResourceRecord<T> {
-  return {
-    kind: r.kind as ResourceKind,
-    key: r.key,
-    arn: r.arn,
-    data: JSON.parse(r.data) as T,
-    version: r.version,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
 
 export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities = {
@@ -437,8 +388,4 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
-}
-
-function likeEscape(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => '\\' + c);
 }

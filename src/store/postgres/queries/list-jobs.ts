@@ -7,6 +7,7 @@
  * --           tie-break, and `after` is a keyset cursor on that same pair.
  */
 import type { ListJobsQuery } from '../../store.js';
+import { likeEscape } from '../../sql-rows.js';
 
 export function buildListJobsQuery(q: ListJobsQuery): { text: string; values: unknown[] } {
   const where: string[] = [];
@@ -44,8 +45,4 @@ export function buildListJobsQuery(q: ListJobsQuery): { text: string; values: un
     `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ` +
     `ORDER BY created_at ${dir}, job_id ${dir} LIMIT ${p(q.limit)}`;
   return { text, values };
-}
-
-function likeEscape(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => '\\' + c);
 }
